@@ -1,0 +1,94 @@
+"""What a scenario file declares: patient, device programming, duration, timeline, expectations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+#: Hazard names a scenario may expect (domain brief section 3); the monitors report these.
+HAZARDS = (
+    "pmt",
+    "upper_rate",
+    "crosstalk",
+    "far_field_oversensing",
+    "noise_reversion",
+    "atrial_tachyarrhythmia_handling",
+    "pvc_response",
+    "loss_of_capture",
+)
+
+#: Timeline actions and the parameters each takes (name -> (type, unit/description)).
+TIMELINE_ACTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "exercise": {"workload": "0..1 fraction of maximal workload", "ramp_s": "seconds"},
+        "rest": {"ramp_s": "seconds"},
+        "pvc": {"count": "number of PVCs", "coupling_ms": "ms after the last beat"},
+        "pac": {"count": "number of PACs", "coupling_ms": "ms after the last atrial beat"},
+        "af_start": {},
+        "af_stop": {},
+        "flutter_start": {"cycle_ms": "atrial flutter cycle length"},
+        "flutter_stop": {},
+        "noise": {"kind": "mains | myopotential | emi", "amplitude_mv": "mV", "duration_s": "s"},
+        "threshold": {"site": "RA | RV | LV", "rheobase_v": "V"},
+        "condition": {"name": "a heart condition preset"},
+        "av_block": {"kind": "none | first | mobitz1 | mobitz2 | two_to_one | complete"},
+        "magnet": {"on": "true | false"},
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One change during a run: what happens at ``at_us`` (microseconds from the start)."""
+
+    at_us: int
+    action: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    """What must hold for the run to pass.
+
+    ``hazards`` maps a hazard name to whether it must be detected (True) or must not (False);
+    hazards not named are reported but not judged. Conformance thresholds judge the match of the
+    device's events against the twin's predictions.
+    """
+
+    hazards: Mapping[str, bool] = field(default_factory=dict)
+    min_recall: float = 0.99
+    min_precision: float = 0.99
+    max_timing_error_ms: float = 8.0
+    monitors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A declarative bench run.
+
+    ``parameters`` are programming values in the reference model's units under its canonical
+    names (``lower_rate_ppm``, ``fixed_av_delay_ms``, ...); the rest take their nominal values.
+    """
+
+    name: str
+    description: str
+    requirements: tuple[str, ...]
+    duration_us: int
+    seed: int
+    condition: str
+    condition_overrides: Mapping[str, Any]
+    mode: str
+    parameters: Mapping[str, Any]
+    timeline: tuple[TimelineEntry, ...] = ()
+    expect: Expectations = field(default_factory=Expectations)
+    tolerance_ms: float = 8.0
+    source: Path | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Duration in seconds (for display)."""
+        return self.duration_us / 1e6
