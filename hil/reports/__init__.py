@@ -1,0 +1,1 @@
+"""Reports: console summary, JUnit XML, and the self-contained HTML report."""
