@@ -53,7 +53,7 @@ def _xml_char(code: int) -> bool:
     return 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-def to_xml(suites: Sequence[JUnitSuite]) -> ET.ElementTree[ET.Element]:
+def to_xml(suites: Sequence[JUnitSuite]) -> ET.ElementTree:
     """Build the ``<testsuites>`` document."""
     root = ET.Element("testsuites")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -68,9 +68,9 @@ def to_xml(suites: Sequence[JUnitSuite]) -> ET.ElementTree[ET.Element]:
             "skipped": sum(c.skipped is not None for c in suite.cases),
         }
         suite_time = sum(c.time_s for c in suite.cases)
-        for key, value in counts.items():
-            el.set(key, str(value))
-            totals[key] += value
+        for key, count in counts.items():
+            el.set(key, str(count))
+            totals[key] += count
         el.set("time", f"{suite_time:.3f}")
         el.set("timestamp", suite.timestamp.isoformat(timespec="seconds"))
         el.set("hostname", host)
@@ -100,8 +100,8 @@ def to_xml(suites: Sequence[JUnitSuite]) -> ET.ElementTree[ET.Element]:
                 ET.SubElement(cel, "skipped", message=_clean(case.skipped))
             if case.stdout:
                 ET.SubElement(cel, "system-out").text = _clean(case.stdout)
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key, total in totals.items():
+        root.set(key, str(total))
     root.set("time", f"{total_time:.3f}")
     tree = ET.ElementTree(root)
     ET.indent(tree)
