@@ -12,7 +12,7 @@
  *   fb_decoder_t  <= FB_RAM_DECODER_BYTES  (1100): receive buffer of one encoded frame
  *   fb_encoder_t  <= FB_RAM_ENCODER_BYTES  (1100): scratch for one raw frame
  *   fb_message_t  <= FB_RAM_MESSAGE_BYTES  (900):  one decoded message (a union of all bodies)
- *   stack         <= FB_RAM_STACK_BYTES    (512):  deepest call (HMAC over a frame)
+ *   stack         <= FB_RAM_STACK_BYTES    (768):  deepest call (HMAC over a frame)
  * A device needs one decoder, one encoder and two messages: under 4 KB in all.
  *
  * Typical device loop:
@@ -62,7 +62,7 @@ extern "C" {
 #define FB_RAM_DECODER_BYTES 1100u
 #define FB_RAM_ENCODER_BYTES 1100u
 #define FB_RAM_MESSAGE_BYTES 900u
-#define FB_RAM_STACK_BYTES 512u
+#define FB_RAM_STACK_BYTES 768u
 
 /* Development key (bytes 0x00..0x1f): tests and emulated devices only. */
 #define FB_DEV_KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
