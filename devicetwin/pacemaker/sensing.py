@@ -565,9 +565,7 @@ class ActivityEpochs:
             return None
         return self._start_t_us + SAMPLE_PERIOD_US * self._samples_seen
 
-    def process(
-        self, activity_milli_g: npt.NDArray[np.int16], t0_us: int
-    ) -> list[tuple[int, int]]:
+    def process(self, activity_milli_g: npt.NDArray[np.int16], t0_us: int) -> list[tuple[int, int]]:
         """Consume the next block of activity samples (int16 milli-g at 1 kHz).
 
         Returns
@@ -630,4 +628,3 @@ class ActivityEpochs:
         self._start_t_us = state.start_t_us
         self._samples_seen = _check_int("samples_seen", state.samples_seen, minimum=0)
         self._partial_sum = _check_int("partial_sum_milli_g", state.partial_sum_milli_g, minimum=0)
-
