@@ -12,7 +12,8 @@ What a device's sense amplifier does, in integer arithmetic that the C firmware 
 3. **Detection**: the first sample with ``|y16[n]| >= 16 * sensitivity_uv`` (either polarity)
    outside the channel's dead time. A detection at sample ``n`` starts a dead time of
    ``dead_time_ms`` (50 ms): the next detection on that channel can come at ``n + 50`` at the
-   earliest (so pulses 50 ms apart give two detections, 49 ms apart one). Channels are independent.
+   earliest: samples ``n+1 .. n+49`` are ignored even above threshold, so two short pulses whose
+   peaks are 50 ms apart give two detections, 40 ms apart one. Channels are independent.
 4. **Time**: sample ``n`` of a stream is at ``t0_us + n * 1000`` where ``t0_us`` is the time given
    with the stream's first block. Detections are in time order; on one sample the atrium comes
    first.
