@@ -50,3 +50,48 @@ def _rebuild(
     err = cls.__new__(cls)
     BridgeError.__init__(err, message, sent=sent, received=received, expected=expected)
     return err
+
+
+class EncodeError(BridgeError):
+    """A message could not be encoded: a field is outside what the wire layout can carry."""
+
+
+class FrameError(BridgeError):
+    """A received frame was rejected.
+
+    ``reason`` is one of ``"cobs"``, ``"length"``, ``"oversize"``, ``"crc"``, ``"version"``,
+    ``"type"``, ``"payload"``, ``"flags"``; ``received`` holds the offending bytes.
+    """
+
+    @property
+    def reason(self) -> str:
+        """The rejection class, the first word of ``expected``."""
+        return (self.expected or "").split(":", 1)[0]
+
+
+class LinkError(BridgeError):
+    """The byte link could not be opened, or it failed or dropped while in use."""
+
+
+class LinkTimeout(LinkError):
+    """No (complete) answer arrived within the read timeout."""
+
+
+class UnexpectedReply(BridgeError):
+    """The device answered with a message of the wrong type or sequence number."""
+
+
+class VersionMismatch(BridgeError):
+    """The device speaks another protocol version."""
+
+
+class DeviceNack(BridgeError):
+    """The device refused a request with a NACK; ``received`` is the ``Nack`` message."""
+
+
+class AuthRejected(DeviceNack):
+    """The device refused a therapy command for authentication (tag or counter)."""
+
+
+class DeviceFault(BridgeError):
+    """The device reported an ERROR frame (``received`` is the ``DeviceError`` message)."""
