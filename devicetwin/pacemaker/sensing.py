@@ -81,6 +81,9 @@ DEFAULT_DEAD_TIME_MS = 50
 MAX_SENSITIVITY_UV = FULL_SCALE_UV
 """Largest accepted sensitivity: the samples' full scale."""
 
+MAX_T_US = 2**62
+"""Latest accepted block start, in microseconds (keeps int64 detection times from overflowing)."""
+
 
 class SensingError(DeviceTwinError):
     """Base of the front end's errors."""
@@ -243,12 +246,12 @@ def _check_t0(t0_us: object) -> int:
             value=t0_us,
             expected="an integer >= 0",
         )
-    if t0_us < 0:
+    if not 0 <= t0_us <= MAX_T_US:
         raise SensingInputError(
-            f"t0_us {int(t0_us)!r}: expected >= 0 (microseconds since session start)",
+            f"t0_us {int(t0_us)!r}: expected 0 .. {MAX_T_US} (microseconds since session start)",
             name="t0_us",
             value=int(t0_us),
-            expected="an integer >= 0",
+            expected=f"an integer in 0 .. {MAX_T_US}",
         )
     return int(t0_us)
 

@@ -157,7 +157,10 @@ def test_discontinuous_t0_names_both_times() -> None:
     front_end.process(ZEROS, ZEROS, 11_000)  # the right time still continues the stream
 
 
-@pytest.mark.parametrize(("t0", "pattern"), [(-1, "t0_us -1"), (1.5, "t0_us 1.5"), (None, "None")])
+@pytest.mark.parametrize(
+    ("t0", "pattern"),
+    [(-1, "t0_us -1"), (2**63, f"t0_us {2**63}"), (1.5, "t0_us 1.5"), (None, "None")],
+)
 def test_bad_t0_is_rejected(t0: object, pattern: str) -> None:
     with pytest.raises(SensingInputError, match=pattern):
         SensingFrontEnd(750, 2500).process(ZEROS, ZEROS, t0)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from devicetwin.pacemaker.markers import Chamber
 from devicetwin.pacemaker.sensing import (
     SensingFrontEnd,
     SensingState,
@@ -135,6 +136,9 @@ def test_detections_are_in_time_order_with_the_atrium_first() -> None:
     assert found.t_us.dtype == np.int64
     assert found.chamber.dtype == np.uint8
     assert not found.t_us.flags.writeable
+    events = found.events()
+    assert [(t, int(c)) for t, c in events] == keys
+    assert {c.chamber for _, c in events} == {Chamber.A, Chamber.V}
 
 
 @given(split=st.integers(0, 5000), seed=st.integers(0, 1000))
