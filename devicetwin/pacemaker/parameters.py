@@ -6,7 +6,7 @@ tolerance, unit, the modes it applies to and how it is sent on the wire. ``Progr
 
 "Off" is ``None`` for every parameter whose grid includes Off (amplitudes, sensed AV offset,
 PVARP extension, hysteresis rate, rate smoothing); it is ``0`` on the wire. On/Off switches
-(dynamic AV delay, ATR mode, safety pacing, PMT termination, amplitude regulation) are ``bool``.
+(dynamic AV delay, ATR mode, safety pacing, PMT termination) are ``bool``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ _PACES_A = frozenset(m for m in Mode if m.paces_atrium)
 _PACES_V = frozenset(m for m in Mode if m.paces_ventricle)
 _SENSES_A = frozenset(m for m in Mode if m.senses_atrium)
 _SENSES_V = frozenset(m for m in Mode if m.senses_ventricle)
-_V_TIMED = frozenset(m for m in Mode if m.paces_ventricle or m.senses_ventricle)
 _DUAL = frozenset(m for m in Mode if m.dual_chamber)
 _TRACKING = frozenset(m for m in Mode if m.tracking)
 _PVARP_MODES = _modes("VDD", "DDI", "DDD")
@@ -104,7 +103,7 @@ class ParameterSpec:
         return mode in self.modes
 
     def to_wire(self, value: Value) -> int:
-        """The integer wire form of ``value`` (Off -> 0; bool -> 0/1; enums: see ``docs``)."""
+        """The integer wire form of ``value`` (Off -> 0; bool -> 0/1; enums by position)."""
         if value is None:
             return 0
         if isinstance(value, bool):
@@ -112,7 +111,7 @@ class ParameterSpec:
         if isinstance(value, Mode):
             return value.wire_code
         if isinstance(value, ActivityThreshold):
-            return value.milli_g
+            return list(ActivityThreshold).index(value)
         if isinstance(value, LowerRateTiming):
             return 0 if value is LowerRateTiming.VENTRICULAR else 1
         if self.kind is Kind.DECIMAL:
@@ -127,17 +126,17 @@ def _decimal_grid(thousandths: Iterable[int]) -> tuple[float, ...]:
 
 _LRL_GRID = _r(30, 50, 5) + _r(51, 90, 1) + _r(95, 175, 5)
 _LRL_TEXT = "30-50 step 5, 50-90 step 1, 90-175 step 5"
-_REG_AMP = _decimal_grid(_r(500, 3200, 100) + _r(3500, 7000, 500))
-_UNREG_AMP = _decimal_grid([1250, 2500, 3750, 5000])
+_AMP = _decimal_grid(sorted({*_r(500, 3200, 100), *_r(3500, 7000, 500), 1250, 2500, 3750, 5000}))
 _WIDTH = _decimal_grid([50, *_r(100, 1900, 100)])
 _SENS = _decimal_grid([250, 500, 750, *_r(1000, 10000, 500)])
 
-REGULATED_AMPLITUDES_V: tuple[float | None, ...] = (None, *_REG_AMP)
-"""Regulated pulse amplitudes: Off, 0.5-3.2 V step 0.1, 3.5-7.0 V step 0.5."""
-UNREGULATED_AMPLITUDES_V: tuple[float | None, ...] = (None, *_UNREG_AMP)
-"""Unregulated pulse amplitudes: Off, 1.25, 2.5, 3.75, 5.0 V."""
-REGULATED_AMPLITUDE_TEXT = "Off (None), 0.5-3.2 V step 0.1, 3.5-7.0 V step 0.5"
-UNREGULATED_AMPLITUDE_TEXT = "Off (None), 1.25, 2.5, 3.75, 5.0 V"
+AMPLITUDES_V: tuple[float | None, ...] = (None, *_AMP)
+"""Pulse amplitudes: Off, regulated 0.5-3.2 V step 0.1 and 3.5-7.0 V step 0.5, and the
+unregulated settings 1.25, 2.5, 3.75, 5.0 V (one grid; 2.5 and 5.0 are on both)."""
+AMPLITUDE_TEXT = (
+    "Off (None), regulated 0.5-3.2 V step 0.1 or 3.5-7.0 V step 0.5, or unregulated 1.25, 2.5,"
+    " 3.75, 5.0 V"
+)
 
 
 def _spec(
@@ -185,9 +184,9 @@ _SPECS: list[ParameterSpec] = [
     _spec("min_dynamic_av_delay_ms", "ms", _r(30, 100, 10), "30-100 step 10 ms", 50, _TRACKING),
     _spec("sensed_av_offset_ms", "ms", (None, *range(-10, -101, -10)),
           "Off (None) or -10 to -100 step -10 ms", None, _modes("DDD"), tolerance="+-1 ms"),
-    _spec("atrial_amplitude_v", "V", REGULATED_AMPLITUDES_V, REGULATED_AMPLITUDE_TEXT, 3.5,
+    _spec("atrial_amplitude_v", "V", AMPLITUDES_V, AMPLITUDE_TEXT, 3.5,
           _PACES_A, tolerance="+-12 %", kind=Kind.DECIMAL, wire_unit="mV", wire_scale=1000),
-    _spec("ventricular_amplitude_v", "V", REGULATED_AMPLITUDES_V, REGULATED_AMPLITUDE_TEXT, 3.5,
+    _spec("ventricular_amplitude_v", "V", AMPLITUDES_V, AMPLITUDE_TEXT, 3.5,
           _PACES_V, tolerance="+-12 %", kind=Kind.DECIMAL, wire_unit="mV", wire_scale=1000),
     _spec("atrial_pulse_width_ms", "ms", _WIDTH, "0.05 ms or 0.1-1.9 ms step 0.1", 0.4,
           _PACES_A, tolerance="+-0.2 ms", kind=Kind.DECIMAL, wire_unit="us", wire_scale=1000),
@@ -198,7 +197,7 @@ _SPECS: list[ParameterSpec] = [
     _spec("ventricular_sensitivity_mv", "mV", _SENS, "0.25, 0.5, 0.75 or 1.0-10.0 step 0.5 mV",
           2.5, _SENSES_V, tolerance="+-20 %", kind=Kind.DECIMAL, wire_unit="uV",
           wire_scale=1000),
-    _spec("vrp_ms", "ms", _r(150, 500, 10), "150-500 step 10 ms", 320, _V_TIMED,
+    _spec("vrp_ms", "ms", _r(150, 500, 10), "150-500 step 10 ms", 320, _SENSES_V,
           tolerance="+-8 ms"),
     _spec("arp_ms", "ms", _r(150, 500, 10), "150-500 step 10 ms", 250,
           _modes("AOO", "AAI", "AAT"), tolerance="+-8 ms"),
@@ -226,8 +225,6 @@ _SPECS: list[ParameterSpec] = [
     _spec("recovery_time_min", "min", _r(2, 16, 1), "2-16 step 1 min", 5, _R_MODES,
           tolerance="+-30 s"),
     # Project settings of docs/assumptions.md.
-    _spec("amplitude_regulated", "", (True, False), "True (regulated) or False (unregulated)",
-          True, ALL_MODES, kind=Kind.BOOL, wire_unit="bool", setting=True),
     _spec("lower_rate_timing", "", tuple(LowerRateTiming), "a LowerRateTiming",
           LowerRateTiming.VENTRICULAR, ALL_MODES, kind=Kind.ENUM, wire_unit="code",
           setting=True),
@@ -236,20 +233,20 @@ _SPECS: list[ParameterSpec] = [
           setting=True),
     _spec("safety_pacing", "", (True, False), "True (On) or False (Off)", True, ALL_MODES,
           kind=Kind.BOOL, wire_unit="bool", setting=True),
-    _spec("vsp_window_ms", "ms", _r(80, 150, 10), "80-150 step 10 ms", 110, ALL_MODES,
+    _spec("vsp_window_ms", "ms", _r(60, 150, 10), "60-150 step 10 ms", 110, ALL_MODES,
           setting=True),
-    _spec("noise_interval_ms", "ms", _r(60, 200, 10), "60-200 step 10 ms", 100, ALL_MODES,
+    _spec("noise_interval_ms", "ms", _r(50, 250, 10), "50-250 step 10 ms", 100, ALL_MODES,
           setting=True),
-    _spec("noise_count", "", _r(2, 10, 1), "2-10 step 1", 3, ALL_MODES, setting=True),
+    _spec("noise_count", "", _r(1, 10, 1), "1-10 step 1", 3, ALL_MODES, setting=True),
     _spec("pmt_termination", "", (True, False), "True (On) or False (Off)", True, ALL_MODES,
           kind=Kind.BOOL, wire_unit="bool", setting=True),
     _spec("pmt_cycles", "cycles", _r(4, 16, 1), "4-16 step 1 cycles", 8, ALL_MODES,
           setting=True),
-    _spec("pmt_va_max_ms", "ms", _r(200, 500, 10), "200-500 step 10 ms", 400, ALL_MODES,
+    _spec("pmt_va_max_ms", "ms", _r(200, 600, 10), "200-600 step 10 ms", 400, ALL_MODES,
           setting=True),
-    _spec("pmt_va_stability_ms", "ms", _r(8, 64, 8), "8-64 step 8 ms", 32, ALL_MODES,
+    _spec("pmt_va_stability_ms", "ms", _r(8, 64, 1), "8-64 step 1 ms", 32, ALL_MODES,
           setting=True),
-    _spec("pmt_pvarp_ms", "ms", _r(400, 500, 10), "400-500 step 10 ms", 500, ALL_MODES,
+    _spec("pmt_pvarp_ms", "ms", _r(150, 500, 10), "150-500 step 10 ms", 500, ALL_MODES,
           setting=True),
     _spec("detection_dead_time_ms", "ms", _r(20, 100, 10), "20-100 step 10 ms", 50, ALL_MODES,
           setting=True),

@@ -12,14 +12,7 @@ from typing import Any
 
 from devicetwin.errors import DeviceTwinError
 from devicetwin.pacemaker.modes import ActivityThreshold, LowerRateTiming, Mode
-from devicetwin.pacemaker.parameters import (
-    PARAMETERS,
-    UNREGULATED_AMPLITUDE_TEXT,
-    UNREGULATED_AMPLITUDES_V,
-    Kind,
-    ParameterSpec,
-    interval_ms,
-)
+from devicetwin.pacemaker.parameters import PARAMETERS, Kind, ParameterSpec, interval_ms
 
 
 class ProgrammingError(DeviceTwinError):
@@ -30,9 +23,6 @@ def _fail(name: str, value: Any, expected: str, why: str = "is not allowed") -> 
     return ProgrammingError(
         f"{name}={value!r} {why}: expected {expected}", name=name, value=value, expected=expected
     )
-
-
-_AMPLITUDES = ("atrial_amplitude_v", "ventricular_amplitude_v")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +68,6 @@ class Programming:
     reaction_time_s: int = 30
     response_factor: int = 8
     recovery_time_min: int = 5
-    amplitude_regulated: bool = True
     lower_rate_timing: LowerRateTiming = LowerRateTiming.VENTRICULAR
     pvab_ms: int = 100
     pace_blanking_ms: int = 100
@@ -102,9 +91,6 @@ class Programming:
         """The nominal programming of ``mode`` (with ``changes`` applied, validated once)."""
         if not isinstance(mode, Mode):
             raise _fail("mode", mode, "a Mode (e.g. Mode.DDD)")
-        if changes.get("amplitude_regulated") is False:
-            for name in _AMPLITUDES:
-                changes.setdefault(name, 3.75)
         return cls(mode=mode, **changes)
 
     def replace(self, **changes: Any) -> Programming:
@@ -139,16 +125,8 @@ class Programming:
         return interval_ms(self.upper_rate_ppm)
 
 
-def _nominal_of(spec: ParameterSpec, prog: Programming) -> Any:
-    if spec.name in _AMPLITUDES and not prog.amplitude_regulated:
-        return 3.75
-    return spec.nominal
-
-
-def _on_grid(spec: ParameterSpec, value: Any, prog: Programming) -> bool:
+def _on_grid(spec: ParameterSpec, value: Any) -> bool:
     values: tuple[Any, ...] = spec.values
-    if spec.name in _AMPLITUDES and not prog.amplitude_regulated:
-        values = UNREGULATED_AMPLITUDES_V
     if value is None:
         return None in values
     if spec.kind is Kind.BOOL:
@@ -165,12 +143,6 @@ def _on_grid(spec: ParameterSpec, value: Any, prog: Programming) -> bool:
     return any(v is not None and round(v * 1000) == thousandths for v in values)
 
 
-def _allowed_text(spec: ParameterSpec, prog: Programming) -> str:
-    if spec.name in _AMPLITUDES and not prog.amplitude_regulated:
-        return UNREGULATED_AMPLITUDE_TEXT + " (amplitude_regulated=False)"
-    return spec.allowed
-
-
 def _validate(prog: Programming) -> None:
     mode = prog.mode
     if not isinstance(mode, Mode):
@@ -182,13 +154,13 @@ def _validate(prog: Programming) -> None:
         if name == "mode":
             continue
         value = getattr(prog, name)
-        if not _on_grid(spec, value, prog):
-            raise _fail(name, value, _allowed_text(spec, prog))
-        if not spec.applies_to(mode) and value != _nominal_of(spec, prog):
+        if not _on_grid(spec, value):
+            raise _fail(name, value, spec.allowed)
+        if not spec.applies_to(mode) and value != spec.nominal:
             where = ", ".join(m.value for m in Mode if m in spec.modes)
             raise _fail(
                 name, value,
-                f"the nominal value {_nominal_of(spec, prog)!r} (it does not apply to mode "
+                f"the nominal value {spec.nominal!r} (it does not apply to mode "
                 f"{mode.value}; it applies to {where})",
                 f"does not apply to mode {mode.value}",
             )
@@ -213,15 +185,16 @@ def _check_cross_rules(p: Programming) -> None:
               p.hysteresis_rate_ppm, f"Off or below lower_rate_ppm ({p.lower_rate_ppm} ppm)")
     if mode.tracking:
         tarp = p.fixed_av_delay_ms + p.pvarp_ms
-        _rule(tarp <= p.uri_ms, "pvarp_ms", p.pvarp_ms,
+        _rule(tarp <= p.uri_ms, "fixed_av_delay_ms", p.fixed_av_delay_ms,
               f"fixed_av_delay_ms + pvarp_ms ({p.fixed_av_delay_ms} + {p.pvarp_ms} = {tarp} ms,"
               f" TARP) at most the upper-rate interval {p.uri_ms} ms "
               f"(upper_rate_ppm {p.upper_rate_ppm})")
     if mode.dual_chamber:
         room = lri - p.fixed_av_delay_ms
-        _rule(room >= p.pvab_ms + 50, "fixed_av_delay_ms", p.fixed_av_delay_ms,
-              f"a VA interval (lower-rate interval {lri} ms - fixed_av_delay_ms = {room} ms) of at"
-              f" least pvab_ms + 50 = {p.pvab_ms + 50} ms")
+        _rule(room >= p.pvab_ms + 50, "lower_rate_ppm", p.lower_rate_ppm,
+              f"a VA interval (lower-rate interval {lri} ms - fixed_av_delay_ms "
+              f"{p.fixed_av_delay_ms} ms = {room} ms) of at least pvab_ms + 50 = "
+              f"{p.pvab_ms + 50} ms")
     if PARAMETERS["vrp_ms"].applies_to(mode):
         _rule(p.vrp_ms < lri, "vrp_ms", p.vrp_ms, f"less than the lower-rate interval {lri} ms")
     if PARAMETERS["arp_ms"].applies_to(mode):
@@ -229,17 +202,11 @@ def _check_cross_rules(p: Programming) -> None:
     if PARAMETERS["pvarp_ms"].applies_to(mode):
         _rule(p.pvarp_ms < lri, "pvarp_ms", p.pvarp_ms,
               f"less than the lower-rate interval {lri} ms")
-        _rule(p.pvab_ms <= p.pvarp_ms, "pvab_ms", p.pvab_ms,
-              f"at most pvarp_ms ({p.pvarp_ms} ms): PVAB lies inside PVARP")
     if PARAMETERS["ventricular_blanking_ms"].applies_to(mode):
         _rule(p.ventricular_blanking_ms < p.fixed_av_delay_ms, "ventricular_blanking_ms",
               p.ventricular_blanking_ms, f"less than fixed_av_delay_ms ({p.fixed_av_delay_ms} ms)")
-    if mode.tracking and p.dynamic_av_delay:
-        _rule(p.min_dynamic_av_delay_ms <= p.fixed_av_delay_ms, "min_dynamic_av_delay_ms",
-              p.min_dynamic_av_delay_ms,
-              f"at most fixed_av_delay_ms ({p.fixed_av_delay_ms} ms) when dynamic_av_delay is on")
-        if mode.dual_chamber:
-            _rule(p.ventricular_blanking_ms < p.min_dynamic_av_delay_ms, "ventricular_blanking_ms",
-                  p.ventricular_blanking_ms,
-                  f"less than min_dynamic_av_delay_ms ({p.min_dynamic_av_delay_ms} ms) when "
-                  "dynamic_av_delay is on")
+    if mode.tracking and p.dynamic_av_delay and mode.dual_chamber:
+        _rule(p.ventricular_blanking_ms < p.min_dynamic_av_delay_ms, "ventricular_blanking_ms",
+              p.ventricular_blanking_ms,
+              f"less than min_dynamic_av_delay_ms ({p.min_dynamic_av_delay_ms} ms) when "
+              "dynamic_av_delay is on")
