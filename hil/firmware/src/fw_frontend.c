@@ -7,6 +7,7 @@ void fw_frontend_init(fw_frontend_t *fe, uint32_t sensitivity_uv)
 {
     memset(fe, 0, sizeof(*fe));
     fw_frontend_set_sensitivity(fe, sensitivity_uv);
+    fe->dead_time_ms = FW_FE_DEAD_TIME_MS;
 }
 
 void fw_frontend_set_sensitivity(fw_frontend_t *fe, uint32_t sensitivity_uv)
@@ -32,8 +33,8 @@ bool fw_frontend_step(fw_frontend_t *fe, int16_t x_uv)
     }
     int32_t mag = y < 0 ? -y : y;
     if (mag >= fe->threshold) {
-        /* This sample is n; samples n+1 .. n+49 are dead, n+50 may detect again. */
-        fe->dead_left = FW_FE_DEAD_TIME_MS - 1u;
+        /* This sample is n; n+1 .. n+dead-1 are dead, n+dead may detect again. */
+        fe->dead_left = fe->dead_time_ms > 0u ? fe->dead_time_ms - 1u : 0u;
         return true;
     }
     return false;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define FW_FE_TAPS 16u
-#define FW_FE_DEAD_TIME_MS 50u
+#define FW_FE_DEAD_TIME_MS 50u /* default of detection_dead_time_ms */
 
 typedef struct {
     int16_t hist[FW_FE_TAPS]; /* previous 16 samples, ring buffer */
@@ -20,6 +20,7 @@ typedef struct {
     uint8_t pos;              /* next slot to overwrite (oldest sample) */
     uint32_t dead_left;       /* samples left before the next detection may be made */
     int32_t threshold;        /* 16 * sensitivity_uv */
+    uint32_t dead_time_ms;    /* detection dead time, default 50 */
 } fw_frontend_t;
 
 void fw_frontend_init(fw_frontend_t *fe, uint32_t sensitivity_uv);

@@ -15,10 +15,10 @@
 #include "fw_frontend.h"
 #include "fw_params.h"
 
-/* Marker channels and kinds: the order of devicetwin/pacemaker/markers.py. */
+/* Marker channels and kinds: the codes of docs/protocol.md section 3.9 (A-17 vocabulary). */
 typedef enum { FW_CH_A = 0, FW_CH_V = 1, FW_CH_X = 2 } fw_chamber_t;
 typedef enum {
-    FW_MK_AS = 0, FW_MK_AP, FW_MK_AR, FW_MK_AT, FW_MK_VS, FW_MK_VP, FW_MK_VR, FW_MK_PVC,
+    FW_MK_AS = 1, FW_MK_AP, FW_MK_AR, FW_MK_AT, FW_MK_VS, FW_MK_VP, FW_MK_VR, FW_MK_PVC,
     FW_MK_TN, FW_MK_ATR_DUR, FW_MK_ATR_FB, FW_MK_ATR_END, FW_MK_PVARP_EXT, FW_MK_COUNT
 } fw_marker_kind_t;
 /* Pace flags: the bit values of PaceFlag. */
@@ -104,7 +104,7 @@ typedef struct {
     uint32_t act_sum_mg;
     uint32_t act_n;
 
-    uint32_t counts[FW_MK_COUNT];
+    uint32_t counts[FW_MK_COUNT]; /* indexed by fw_marker_kind_t */
 } fw_pacer_t;
 
 /*

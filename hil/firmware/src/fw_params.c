@@ -2,6 +2,7 @@
 #include "fw_params.h"
 #include "fw_faults.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* paces_a paces_v senses_a senses_v triggered tracking rate_adaptive temporary_only */
@@ -100,6 +101,7 @@ void fw_params_nominal(fw_params_t *p)
     p->pmt_va_stability_ms = 32;
     p->pmt_pvarp_ms = 500;
     p->lower_rate_timing_atrial = 0;
+    p->detection_dead_time_ms = 50;
 }
 
 void fw_params_power_on_reset(fw_params_t *p, bool pace_now)
@@ -149,16 +151,23 @@ static bool atr_duration_on_grid(uint32_t v)
     return v == 10u || in_steps(v, 20, 80, 20) || in_steps(v, 100, 2000, 100);
 }
 
-#define BAD(field, status)                                                                     \
+#define BAD(field, status) BAD_RULE(field, status, FW_RULE_NONE)
+#define BAD_RULE(field, status, r)                                                             \
     do {                                                                                       \
         if (bad_field != NULL) {                                                               \
             *bad_field = (uint8_t)(field);                                                     \
         }                                                                                      \
+        if (rule != NULL) {                                                                    \
+            *rule = (uint8_t)(r);                                                              \
+        }                                                                                      \
         return (status);                                                                       \
     } while (0)
 
-fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field)
+fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field, uint8_t *rule)
 {
+    if (rule != NULL) {
+        *rule = FW_RULE_NONE;
+    }
     if (FW_FAULT_ENABLED(PROGRAM_NO_RANGE_CHECK)) {
         /* Seeded fault: accept anything (A-18 broken). */
         return FW_PARAM_OK;
@@ -214,35 +223,36 @@ fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field)
     if (!in_steps(p->pmt_va_stability_ms, 8, 64, 1)) BAD(FW_F_PMT_STAB, FW_PARAM_OFF_GRID);
     if (!in_steps(p->pmt_pvarp_ms, 150, 500, 10)) BAD(FW_F_PMT_PVARP, FW_PARAM_OFF_GRID);
     if (p->lower_rate_timing_atrial > 1u) BAD(FW_F_LR_TIMING, FW_PARAM_OFF_GRID);
+    if (!in_steps(p->detection_dead_time_ms, 20, 100, 10)) BAD(FW_F_DEAD_TIME, FW_PARAM_OFF_GRID);
 
     /* Cross-parameter rules. */
     const fw_mode_info_t *mi = fw_mode_info((fw_mode_t)p->mode);
     fw_mode_t base = fw_mode_base((fw_mode_t)p->mode);
     uint32_t lri = fw_interval_ms(p->lrl_ppm);
     uint32_t uri = fw_interval_ms(p->url_ppm);
-    if (p->url_ppm < p->lrl_ppm) BAD(FW_F_URL, FW_PARAM_CROSS_RULE);
-    if (mi->rate_adaptive && p->msr_ppm < p->lrl_ppm) BAD(FW_F_MSR, FW_PARAM_CROSS_RULE);
+    if (p->url_ppm < p->lrl_ppm) BAD_RULE(FW_F_URL, FW_PARAM_CROSS_RULE, FW_RULE_URL_GE_LRL);
+    if (mi->rate_adaptive && p->msr_ppm < p->lrl_ppm) BAD_RULE(FW_F_MSR, FW_PARAM_CROSS_RULE, FW_RULE_MSR_GE_LRL);
     if (p->hysteresis_rate_ppm != 0u && p->hysteresis_rate_ppm >= p->lrl_ppm) {
-        BAD(FW_F_HYST, FW_PARAM_CROSS_RULE);
+        BAD_RULE(FW_F_HYST, FW_PARAM_CROSS_RULE, FW_RULE_HYST_LT_LRL);
     }
     if (mi->tracking && (uint32_t)p->fixed_av_delay_ms + p->pvarp_ms > uri) {
-        BAD(FW_F_PVARP, FW_PARAM_CROSS_RULE);
+        BAD_RULE(FW_F_FIXED_AV, FW_PARAM_CROSS_RULE, FW_RULE_TARP_LE_URI);
     }
     if (mi->paces_a && mi->paces_v &&
         (lri < p->fixed_av_delay_ms || lri - p->fixed_av_delay_ms < (uint32_t)p->pvab_ms + 50u)) {
-        BAD(FW_F_FIXED_AV, FW_PARAM_CROSS_RULE);
+        BAD_RULE(FW_F_LRL, FW_PARAM_CROSS_RULE, FW_RULE_VA_ROOM);
     }
-    if (mi->senses_v && p->vrp_ms >= lri) BAD(FW_F_VRP, FW_PARAM_CROSS_RULE);
+    if (mi->senses_v && p->vrp_ms >= lri) BAD_RULE(FW_F_VRP, FW_PARAM_CROSS_RULE, FW_RULE_VRP_LT_LRI);
     if ((base == FW_MODE_AOO || base == FW_MODE_AAI || base == FW_MODE_AAT) && p->arp_ms >= lri) {
-        BAD(FW_F_ARP, FW_PARAM_CROSS_RULE);
+        BAD_RULE(FW_F_ARP, FW_PARAM_CROSS_RULE, FW_RULE_ARP_LT_LRI);
     }
-    if (mi->senses_a && mi->paces_v && p->pvarp_ms >= lri) BAD(FW_F_PVARP, FW_PARAM_CROSS_RULE);
+    if (mi->senses_a && mi->paces_v && p->pvarp_ms >= lri) BAD_RULE(FW_F_PVARP, FW_PARAM_CROSS_RULE, FW_RULE_PVARP_LT_LRI);
     if (mi->paces_a && mi->paces_v) {
         if (p->ventricular_blanking_ms >= p->fixed_av_delay_ms) {
-            BAD(FW_F_VBLANK, FW_PARAM_CROSS_RULE);
+            BAD_RULE(FW_F_VBLANK, FW_PARAM_CROSS_RULE, FW_RULE_VBLANK_LT_AVD);
         }
         if (p->dynamic_av_delay && p->ventricular_blanking_ms >= p->min_dynamic_av_delay_ms) {
-            BAD(FW_F_VBLANK, FW_PARAM_CROSS_RULE);
+            BAD_RULE(FW_F_VBLANK, FW_PARAM_CROSS_RULE, FW_RULE_VBLANK_LT_AVD);
         }
     }
     return FW_PARAM_OK;
@@ -280,4 +290,97 @@ bool fw_store_read(const fw_param_store_t *s, fw_params_t *out)
         fw_params_power_on_reset(out, false);
     }
     return ok;
+}
+
+/* One row per protocol id: offset and type of the field. */
+typedef enum { T_U8, T_U16, T_I16 } ftype_t;
+typedef struct {
+    uint8_t offset;
+    uint8_t type;
+} field_t;
+
+#define FIELD(member, t) {(uint8_t)offsetof(fw_params_t, member), (uint8_t)(t)}
+static const field_t FIELDS[FW_F_LAST + 1] = {
+    [FW_F_MODE] = FIELD(mode, T_U8),
+    [FW_F_LRL] = FIELD(lrl_ppm, T_U8),
+    [FW_F_URL] = FIELD(url_ppm, T_U8),
+    [FW_F_MSR] = FIELD(msr_ppm, T_U8),
+    [FW_F_FIXED_AV] = FIELD(fixed_av_delay_ms, T_U16),
+    [FW_F_DYN_AV] = FIELD(dynamic_av_delay, T_U8),
+    [FW_F_MIN_DYN_AV] = FIELD(min_dynamic_av_delay_ms, T_U8),
+    [FW_F_SAV_OFFSET] = FIELD(sensed_av_offset_ms, T_I16),
+    [FW_F_A_AMP] = FIELD(a_amplitude_mv, T_U16),
+    [FW_F_V_AMP] = FIELD(v_amplitude_mv, T_U16),
+    [FW_F_A_WIDTH] = FIELD(a_width_us, T_U16),
+    [FW_F_V_WIDTH] = FIELD(v_width_us, T_U16),
+    [FW_F_A_SENS] = FIELD(a_sensitivity_uv, T_U16),
+    [FW_F_V_SENS] = FIELD(v_sensitivity_uv, T_U16),
+    [FW_F_VRP] = FIELD(vrp_ms, T_U16),
+    [FW_F_ARP] = FIELD(arp_ms, T_U16),
+    [FW_F_PVARP] = FIELD(pvarp_ms, T_U16),
+    [FW_F_PVARP_EXT] = FIELD(pvarp_extension_ms, T_U16),
+    [FW_F_HYST] = FIELD(hysteresis_rate_ppm, T_U8),
+    [FW_F_SMOOTH] = FIELD(rate_smoothing_pct, T_U8),
+    [FW_F_ATR_MODE] = FIELD(atr_mode, T_U8),
+    [FW_F_ATR_DUR] = FIELD(atr_duration_cycles, T_U16),
+    [FW_F_ATR_FB_TIME] = FIELD(atr_fallback_time_min, T_U8),
+    [FW_F_VBLANK] = FIELD(ventricular_blanking_ms, T_U8),
+    [FW_F_ACT_THR] = FIELD(activity_threshold, T_U8),
+    [FW_F_REACTION] = FIELD(reaction_time_s, T_U8),
+    [FW_F_RESPONSE] = FIELD(response_factor, T_U8),
+    [FW_F_RECOVERY] = FIELD(recovery_time_min, T_U8),
+    [FW_F_LR_TIMING] = FIELD(lower_rate_timing_atrial, T_U8),
+    [FW_F_PVAB] = FIELD(pvab_ms, T_U16),
+    [FW_F_PACE_BLANK] = FIELD(pace_blanking_ms, T_U16),
+    [FW_F_SAFETY] = FIELD(safety_pacing, T_U8),
+    [FW_F_VSP_WINDOW] = FIELD(vsp_window_ms, T_U8),
+    [FW_F_NOISE_INT] = FIELD(noise_interval_ms, T_U8),
+    [FW_F_NOISE_COUNT] = FIELD(noise_count, T_U8),
+    [FW_F_PMT] = FIELD(pmt_termination, T_U8),
+    [FW_F_PMT_CYCLES] = FIELD(pmt_cycles, T_U8),
+    [FW_F_PMT_VA_MAX] = FIELD(pmt_va_max_ms, T_U16),
+    [FW_F_PMT_STAB] = FIELD(pmt_va_stability_ms, T_U16),
+    [FW_F_PMT_PVARP] = FIELD(pmt_pvarp_ms, T_U16),
+    [FW_F_DEAD_TIME] = FIELD(detection_dead_time_ms, T_U8),
+};
+
+bool fw_params_get(const fw_params_t *p, uint8_t id, int32_t *value)
+{
+    if (id < 1u || id > (uint8_t)FW_F_LAST) {
+        return false;
+    }
+    const uint8_t *base = (const uint8_t *)p + FIELDS[id].offset;
+    switch ((ftype_t)FIELDS[id].type) {
+    case T_U8: *value = *base; break;
+    case T_U16: { uint16_t v; memcpy(&v, base, 2); *value = v; break; }
+    default: { int16_t v; memcpy(&v, base, 2); *value = v; break; }
+    }
+    return true;
+}
+
+fw_param_status_t fw_params_set(fw_params_t *p, uint8_t id, int32_t value)
+{
+    if (id < 1u || id > (uint8_t)FW_F_LAST) {
+        return FW_PARAM_UNKNOWN;
+    }
+    uint8_t *base = (uint8_t *)p + FIELDS[id].offset;
+    switch ((ftype_t)FIELDS[id].type) {
+    case T_U8:
+        if (value < 0 || value > 255) return FW_PARAM_OFF_GRID;
+        *base = (uint8_t)value;
+        break;
+    case T_U16: {
+        if (value < 0 || value > 65535) return FW_PARAM_OFF_GRID;
+        uint16_t v = (uint16_t)value;
+        memcpy(base, &v, 2);
+        break;
+    }
+    default: {
+        if (value < -32768 || value > 32767) return FW_PARAM_OFF_GRID;
+        int16_t v = (int16_t)value;
+        memcpy(base, &v, 2);
+        break;
+    }
+    }
+    return FW_PARAM_OK;
 }

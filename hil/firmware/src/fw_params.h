@@ -43,7 +43,8 @@ typedef enum {
     FW_PARAM_OK = 0,
     FW_PARAM_OFF_GRID = 1,       /* one value is not on its parameter's grid */
     FW_PARAM_CROSS_RULE = 2,     /* an A-18 rule between parameters fails */
-    FW_PARAM_BAD_MODE = 3        /* unknown mode, or a temporary-only mode as permanent */
+    FW_PARAM_BAD_MODE = 3,       /* unknown mode, or a temporary-only mode as permanent */
+    FW_PARAM_UNKNOWN = 4         /* no such parameter id */
 } fw_param_status_t;
 
 typedef struct {
@@ -67,7 +68,6 @@ typedef struct {
     uint16_t pvarp_extension_ms;     /* 0 = Off */
     uint8_t hysteresis_rate_ppm;     /* 0 = Off */
     uint8_t rate_smoothing_pct;      /* 0 = Off */
-    uint8_t atr_mode;                /* 0 off, 1 on */
     uint16_t atr_duration_cycles;
     uint8_t atr_fallback_time_min;
     uint8_t ventricular_blanking_ms;
@@ -88,8 +88,13 @@ typedef struct {
     uint16_t pmt_va_stability_ms;    /* A-14, default 32 */
     uint16_t pmt_pvarp_ms;           /* A-14, default 500 */
     uint8_t lower_rate_timing_atrial;/* 0 "ventricular" (default), 1 "atrial" */
-    uint8_t pad_;
+    uint8_t atr_mode;                /* 0 off, 1 on (kept here: the struct has no padding) */
+    uint8_t detection_dead_time_ms;  /* A-16, default 50 */
+    uint8_t reserved_;
 } fw_params_t;
+
+/* No padding bytes, so the CRC over the struct is well defined (60 bytes). */
+typedef char fw_params_size_check_[(sizeof(fw_params_t) == 60u) ? 1 : -1];
 
 /* Nominal programming of the specification (DDD, 60/120 ppm, AV 150 ms, ...). */
 void fw_params_nominal(fw_params_t *p);
@@ -98,9 +103,9 @@ void fw_params_power_on_reset(fw_params_t *p, bool pace_now);
 
 /*
  * Range and cross-parameter check (A-18). On failure *bad_field (if not NULL) is set to the
- * index of the offending field in FW_PARAM_FIELD_NAMES order.
+ * protocol id of the offending parameter and *rule (if not NULL) to the A-18 rule number.
  */
-fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field);
+fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field, uint8_t *rule);
 
 /* interval_ms(ppm) = floor((60000 + ppm / 2) / ppm) . */
 uint32_t fw_interval_ms(uint32_t ppm);
@@ -118,15 +123,28 @@ void fw_store_write(fw_param_store_t *s, const fw_params_t *p);
 /* Returns true and copies the parameters when the CRC matches; otherwise loads POR settings. */
 bool fw_store_read(const fw_param_store_t *s, fw_params_t *out);
 
-/* Field indices used in NACK details (fw_params_check's *bad_field). */
+/* Field ids used in NACK details (fw_params_check's *bad_field): the protocol's parameter ids
+ * (docs/protocol.md section 5), so no mapping table is needed. */
 enum {
-    FW_F_MODE = 0, FW_F_LRL, FW_F_URL, FW_F_MSR, FW_F_FIXED_AV, FW_F_DYN_AV, FW_F_MIN_DYN_AV,
+    FW_F_MODE = 1, FW_F_LRL, FW_F_URL, FW_F_MSR, FW_F_FIXED_AV, FW_F_DYN_AV, FW_F_MIN_DYN_AV,
     FW_F_SAV_OFFSET, FW_F_A_AMP, FW_F_V_AMP, FW_F_A_WIDTH, FW_F_V_WIDTH, FW_F_A_SENS,
     FW_F_V_SENS, FW_F_VRP, FW_F_ARP, FW_F_PVARP, FW_F_PVARP_EXT, FW_F_HYST, FW_F_SMOOTH,
     FW_F_ATR_MODE, FW_F_ATR_DUR, FW_F_ATR_FB_TIME, FW_F_VBLANK, FW_F_ACT_THR, FW_F_REACTION,
-    FW_F_RESPONSE, FW_F_RECOVERY, FW_F_PVAB, FW_F_PACE_BLANK, FW_F_SAFETY, FW_F_VSP_WINDOW,
-    FW_F_NOISE_INT, FW_F_NOISE_COUNT, FW_F_PMT, FW_F_PMT_CYCLES, FW_F_PMT_VA_MAX,
-    FW_F_PMT_STAB, FW_F_PMT_PVARP, FW_F_LR_TIMING, FW_F_COUNT
+    FW_F_RESPONSE, FW_F_RECOVERY, FW_F_LR_TIMING, FW_F_PVAB, FW_F_PACE_BLANK, FW_F_SAFETY,
+    FW_F_VSP_WINDOW, FW_F_NOISE_INT, FW_F_NOISE_COUNT, FW_F_PMT, FW_F_PMT_CYCLES,
+    FW_F_PMT_VA_MAX, FW_F_PMT_STAB, FW_F_PMT_PVARP, FW_F_DEAD_TIME, FW_F_LAST = FW_F_DEAD_TIME
 };
+
+/* Cross-parameter rule numbers of A-18 (docs/protocol.md section 3.6). */
+enum {
+    FW_RULE_NONE = 0, FW_RULE_URL_GE_LRL = 1, FW_RULE_MSR_GE_LRL = 2, FW_RULE_HYST_LT_LRL = 3,
+    FW_RULE_TARP_LE_URI = 4, FW_RULE_VA_ROOM = 5, FW_RULE_VRP_LT_LRI = 6, FW_RULE_ARP_LT_LRI = 7,
+    FW_RULE_PVARP_LT_LRI = 8, FW_RULE_VBLANK_LT_AVD = 9
+};
+
+/* Read / write one parameter by its protocol id. Returns false for an unknown id. A value that
+ * does not fit the field's type is reported as off grid by fw_params_set. */
+bool fw_params_get(const fw_params_t *p, uint8_t id, int32_t *value);
+fw_param_status_t fw_params_set(fw_params_t *p, uint8_t id, int32_t value);
 
 #endif
