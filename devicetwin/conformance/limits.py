@@ -76,7 +76,7 @@ class TimingLimits:
         Noise detection interval (A-11).
     atr_enabled, atr_duration_cycles, atr_fallback_time_min:
         ATR mode switch settings (A-13).
-    pmt_termination, pmt_cycles, pmt_va_max_ms:
+    pmt_termination, pmt_cycles, pmt_va_max_ms, pmt_pvarp_ms:
         PMT termination settings (A-14).
     pmt_hazard_cycles:
         A run of more VP->AS cycles than this, unterminated, is the PMT hazard (default 10:
@@ -112,6 +112,7 @@ class TimingLimits:
     pmt_termination: bool = True
     pmt_cycles: int = 8
     pmt_va_max_ms: int = 400
+    pmt_pvarp_ms: int = 500
     pmt_hazard_cycles: int = 10
     near_url_pct: int = 10
 
@@ -124,7 +125,7 @@ class TimingLimits:
         for name in ("lri_ms", "uri_ms", "pav_ms", "sav_ms", "vrp_ms", "arp_ms", "pvarp_ms",
                      "tolerance_ms", "ventricular_blanking_ms", "vsp_window_ms", "pvab_ms",
                      "noise_interval_ms", "atr_duration_cycles", "atr_fallback_time_min",
-                     "pmt_cycles", "pmt_va_max_ms", "pmt_hazard_cycles"):
+                     "pmt_cycles", "pmt_va_max_ms", "pmt_pvarp_ms", "pmt_hazard_cycles"):
             _check_positive(name, getattr(self, name))
         for name in ("pvarp_extension_ms", "hysteresis_interval_ms", "msri_ms",
                      "dynamic_av_min_ms"):
@@ -253,8 +254,8 @@ class MatchTolerance:
 
     tolerance_ms: int = 8
     window_ms: int = 100
-    tolerance_ms_by_kind: Mapping[MarkerKind, int] = field(default=_DEFAULT_TOL)
-    window_ms_by_kind: Mapping[MarkerKind, int] = field(default=_DEFAULT_WINDOWS)
+    tolerance_ms_by_kind: Mapping[MarkerKind, int] = field(default_factory=lambda: _DEFAULT_TOL)
+    window_ms_by_kind: Mapping[MarkerKind, int] = field(default_factory=lambda: _DEFAULT_WINDOWS)
     amplitude_pct: int = 12
     width_us: int = 200
 

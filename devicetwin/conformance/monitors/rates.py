@@ -1,0 +1,219 @@
+"""Lower-rate and upper-rate monitors (A-2, A-3, A-9, A-12; pacing.md section 3 upper rate)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from devicetwin.conformance.limits import TimingLimits
+from devicetwin.conformance.monitors._context import (
+    MS,
+    MonitorContext,
+    MonitorResult,
+    count_between,
+    evidence,
+)
+from devicetwin.conformance.stream import A_CODE, I64, BoolArray, K
+from devicetwin.conformance.verdicts import Limits, Measurement
+from devicetwin.pacemaker.markers import MarkerKind, PaceFlag
+
+LOWER_RATE_REQ = "A-2"
+UPPER_RATE_REQ = "A-3"
+
+#: Flags that let a pace come earlier than the escape interval for a stated reason.
+_EARLY_REASONS = (PaceFlag.SENSOR | PaceFlag.SMOOTHING | PaceFlag.TRIGGERED | PaceFlag.SAFETY
+                  | PaceFlag.MAGNET | PaceFlag.NOISE | PaceFlag.UPPER_RATE)
+
+
+def _extreme(name: str, req: str, desc: str, values_ms: I64, t_us: I64, limits: Limits,
+             *, use_max: bool) -> Measurement:
+    if values_ms.size == 0:
+        return Measurement(name, req, None, "ms", limits, desc)
+    v = float(values_ms.max() if use_max else values_ms.min())
+    bad = _outside(values_ms, limits)
+    return Measurement(name, req, v, "ms", limits, desc, evidence(t_us[bad]))
+
+
+def _outside(values: I64, limits: Limits) -> BoolArray:
+    bad = np.zeros(values.shape, dtype=np.bool_)
+    if limits.low is not None:
+        bad |= values < limits.low
+    if limits.high is not None:
+        bad |= values > limits.high
+    return bad
+
+
+def _chamber_events(ctx: MonitorContext, on_atrium: bool) -> I64:
+    """Positions of the timing events of the lower-rate chamber."""
+    if on_atrium:
+        return ctx.a_idx
+    return ctx.v_idx
+
+
+def lower_rate(ctx: MonitorContext) -> MonitorResult:
+    """No escape interval longer than the allowed interval + tolerance (A-2, A-9).
+
+    The interval is timed on the chamber of the programmed convention: A-A in atrial modes and
+    under atrial-based timing with atrial pacing, V-V otherwise. An interval closed by a pace may
+    be at most LRI + tol, or HRI + tol when the pace is flagged ``HYSTERESIS``; one closed by a
+    sense (or still open at the end of the run) may be HRI + tol when hysteresis is programmed.
+    Escape paces with no flag giving a reason to be early (sensor, smoothing, upper rate, ...)
+    and no tracked atrial sense in their interval must also not come before LRI - tol.
+    """
+    lim = ctx.limits
+    tol = lim.tolerance_ms
+    name = "lower_rate"
+    paces = lim.paces_atrium or lim.paces_ventricle
+    on_atrium = lim.lower_rate_on_atrium
+    idx = _chamber_events(ctx, on_atrium)
+    l_lim = Limits(high=lim.lri_ms + tol)
+    h_lim = Limits(high=(lim.hysteresis_interval_ms or lim.lri_ms) + tol)
+    chamber = "A-A" if on_atrium else "V-V"
+    d_l = f"longest {chamber} escape interval (closed by a non-hysteresis event)"
+    d_h = f"longest {chamber} escape interval under hysteresis"
+    d_s = f"shortest {chamber} interval before an escape pace"
+    if not paces or idx.size == 0:
+        ms = [Measurement(f"{name}.longest_interval_ms", LOWER_RATE_REQ, None, "ms", l_lim, d_l)]
+        return MonitorResult(name, tuple(ms))
+    t = ctx.ev.t_us[idx]
+    # Closing events: each event after the first, plus the still-open interval to the run's end.
+    close_t = np.concatenate([t[1:], [ctx.end_us]]).astype(np.int64)
+    interval_ms = (close_t - t) // MS
+    is_pace = np.concatenate([ctx.kind_is(idx[1:], MarkerKind.AP, MarkerKind.VP), [False]])
+    hyst_flag = np.concatenate([ctx.flag(idx[1:], PaceFlag.HYSTERESIS), [False]])
+    open_end = np.zeros(t.shape, dtype=np.bool_)
+    open_end[-1] = True
+    hyst_on = lim.hysteresis_interval_ms is not None
+    in_h = hyst_flag | (hyst_on & ~is_pace)
+    # The open interval at the end only matters once it is already too long.
+    open_limit = (h_lim if hyst_on else l_lim).high or 0
+    keep_open = interval_ms > open_limit
+    valid = ~open_end | keep_open
+    ms_list = [
+        _extreme(f"{name}.longest_interval_ms", LOWER_RATE_REQ, d_l,
+                 interval_ms[valid & ~in_h], close_t[valid & ~in_h], l_lim, use_max=True),
+    ]
+    if hyst_on:
+        ms_list.append(_extreme(f"{name}.longest_hysteresis_interval_ms", LOWER_RATE_REQ, d_h,
+                                interval_ms[valid & in_h], close_t[valid & in_h], h_lim,
+                                use_max=True))
+    # Escape paces must not come early either.
+    pace_close = is_pace & ~open_end
+    flags_ok = np.concatenate([~ctx.flag(idx[1:], _EARLY_REASONS), [False]])
+    early_ok = pace_close & flags_ok & ~ctx.in_fallback(close_t)
+    if not on_atrium and lim.tracking:
+        a_sense_t = ctx.ev.t_us[ctx.a_idx[ctx.kind_is(ctx.a_idx, MarkerKind.AS, MarkerKind.AT)]]
+        early_ok &= count_between(a_sense_t, t, close_t + 1) == 0
+    skip_dynamic = not on_atrium and lim.paces_atrium and lim.dynamic_av_min_ms is not None
+    if not skip_dynamic:
+        s_lim = Limits(low=lim.lri_ms - tol)
+        no_h = early_ok & ~hyst_flag
+        ms_list.append(_extreme(f"{name}.shortest_escape_interval_ms", LOWER_RATE_REQ, d_s,
+                                interval_ms[no_h], close_t[no_h], s_lim, use_max=False))
+        if hyst_on:
+            sh_lim = Limits(low=(lim.hysteresis_interval_ms or lim.lri_ms) - tol)
+            yes_h = early_ok & hyst_flag
+            ms_list.append(_extreme(
+                f"{name}.shortest_hysteresis_escape_interval_ms", LOWER_RATE_REQ,
+                f"{d_s} flagged hysteresis", interval_ms[yes_h], close_t[yes_h], sh_lim,
+                use_max=False))
+    return MonitorResult(name, tuple(ms_list))
+
+
+def upper_rate(ctx: MonitorContext) -> MonitorResult:
+    """V-V (A-A in atrial modes) before a pace never below URI - tol (A-3, A-8), or MSRI - tol
+    for sensor-driven paces (A-12); magnet paces are exempt (A-15).
+
+    In tracking modes it also reports the atrial:ventricular block patterns it saw: the atrial
+    senses from one refractory atrial sense (the blocked P wave, AR) to the next, against the
+    ventricular paces between them; a group counts when it is 2:1 or holds an upper-rate pace
+    (AV delay stretched beyond SAV + tol, or flagged ``UPPER_RATE``): Wenckebach ``N:N-1``.
+    """
+    lim = ctx.limits
+    tol = lim.tolerance_ms
+    name = "upper_rate"
+    on_atrium = lim.atrial_only
+    idx = ctx.a_idx if on_atrium else ctx.v_idx
+    pace_kind = MarkerKind.AP if on_atrium else MarkerKind.VP
+    label = "A-A" if on_atrium else "V-V"
+    u_lim = Limits(low=lim.uri_ms - tol)
+    d_u = f"shortest {label} interval before a pace"
+    ms: list[Measurement] = []
+    details: dict[str, object] = {}
+    if idx.size < 2 or not (lim.paces_atrium or lim.paces_ventricle):
+        ms.append(Measurement(f"{name}.min_interval_ms", UPPER_RATE_REQ, None, "ms", u_lim, d_u))
+        return MonitorResult(name, tuple(ms), (f"{name}.min_interval_ms",), details)
+    t = ctx.ev.t_us[idx]
+    nxt = idx[1:]
+    iv = (t[1:] - t[:-1]) // MS
+    close_t = t[1:]
+    is_pace = ctx.kind_is(nxt, pace_kind) & ~ctx.flag(nxt, PaceFlag.MAGNET)
+    sensor = ctx.flag(nxt, PaceFlag.SENSOR) & (lim.msri_ms is not None)
+    plain = is_pace & ~sensor
+    ms.append(_extreme(f"{name}.min_interval_ms", UPPER_RATE_REQ, d_u, iv[plain], close_t[plain],
+                       u_lim, use_max=False))
+    hazard = [f"{name}.min_interval_ms"]
+    if lim.msri_ms is not None:
+        s_lim = Limits(low=lim.msri_ms - tol)
+        sp = is_pace & sensor
+        ms.append(_extreme(f"{name}.min_sensor_interval_ms", "A-12",
+                           f"shortest {label} interval before a sensor-driven pace", iv[sp],
+                           close_t[sp], s_lim, use_max=False))
+        hazard.append(f"{name}.min_sensor_interval_ms")
+    if lim.tracking:
+        patterns = _block_patterns(ctx, lim)
+        details["patterns"] = dict(patterns)
+        wb = sum(c for p, c in patterns.items() if p != "2:1")
+        ms.append(Measurement(f"{name}.wenckebach_groups", UPPER_RATE_REQ, float(wb), "groups",
+                              Limits(), "pacemaker Wenckebach groups (N:N-1) observed"))
+        ms.append(Measurement(f"{name}.two_to_one_groups", UPPER_RATE_REQ,
+                              float(patterns.get("2:1", 0)), "groups", Limits(),
+                              "2:1 block groups observed"))
+    return MonitorResult(name, tuple(ms), tuple(hazard), details)
+
+
+def _block_patterns(ctx: MonitorContext, lim: TimingLimits) -> Counter[str]:
+    ev = ctx.ev
+    on_a = ev.chamber == A_CODE
+    senses = np.flatnonzero(on_a & np.isin(ev.kind, np.array(
+        [K[MarkerKind.AS], K[MarkerKind.AT], K[MarkerKind.AR]], dtype=np.int8)))
+    out: Counter[str] = Counter()
+    if senses.size == 0:
+        return out
+    s_t = ev.t_us[senses]
+    is_ar = ev.kind[senses] == K[MarkerKind.AR]
+    ar_pos = np.flatnonzero(is_ar)
+    vp_idx = ctx.v_idx[ctx.kind_is(ctx.v_idx, MarkerKind.VP)]
+    vp_t = ev.t_us[vp_idx]
+    v_all_t = ev.t_us[ctx.v_idx]
+    upper_flag = ctx.flag(vp_idx, PaceFlag.UPPER_RATE)
+    sav_us = (lim.sav_ms + lim.tolerance_ms) * MS
+    for g0, g1 in zip(ar_pos[:-1].tolist(), ar_pos[1:].tolist(), strict=True):
+        n_a = g1 - g0
+        if n_a > 16:
+            continue
+        lo_t, hi_t = int(s_t[g0]), int(s_t[g1])
+        a = np.searchsorted(vp_t, lo_t, side="right")
+        b = np.searchsorted(vp_t, hi_t, side="right")
+        n_v = int(b - a)
+        # every V event in the group must be a pace (a sensed beat breaks the pattern)
+        if int(np.searchsorted(v_all_t, hi_t, side="right")
+               - np.searchsorted(v_all_t, lo_t, side="right")) != n_v:
+            continue
+        if n_a == 2 and n_v == 1:
+            out["2:1"] += 1
+            continue
+        if n_v != n_a - 1 or n_a < 3:
+            continue
+        # an upper-rate pace: flagged, or its AV delay after the last sense stretched
+        held = bool(upper_flag[a:b].any())
+        if not held:
+            for k in range(int(a), int(b)):
+                j = int(np.searchsorted(s_t, vp_t[k], side="left")) - 1
+                if j >= 0 and not is_ar[j] and int(vp_t[k] - s_t[j]) > sav_us:
+                    held = True
+                    break
+        if held:
+            out[f"{n_a}:{n_v}"] += 1
+    return out
