@@ -397,16 +397,22 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Frame]:
         """Consume bytes; return the frames completed by them (possibly none)."""
+        return [f for f in self.feed_all(data) if isinstance(f, Frame)]
+
+    def feed_all(self, data: bytes) -> list[Frame | FrameError]:
+        """Consume bytes; return every completed frame and every rejection, in stream order."""
         self.stats.bytes_in += len(data)
-        out: list[Frame] = []
+        out: list[Frame | FrameError] = []
         parts = bytes(data).split(b"\x00")
         last = len(parts) - 1
         for i, part in enumerate(parts):
             if not self._overflow:
                 self._buf += part
                 if len(self._buf) > MAX_ENCODED:
-                    self._reject(_bad("oversize", bytes(self._buf[:64]),
-                                      f"more than {MAX_ENCODED} bytes without a delimiter"))
+                    err = _bad("oversize", bytes(self._buf[:64]),
+                               f"more than {MAX_ENCODED} bytes without a delimiter")
+                    self._reject(err)
+                    out.append(err)
                     self._buf.clear()
                     self._overflow = True
             if i == last:
@@ -423,6 +429,7 @@ class FrameDecoder:
                 frame = decode_raw(framing.cobs_decode(chunk), self.key)
             except FrameError as err:
                 self._reject(err)
+                out.append(err)
                 continue
             self.stats.frames_in += 1
             out.append(frame)
