@@ -309,7 +309,10 @@ int main(void)
                 printf("ERR %d\n", (int)ds);
                 continue;
             }
-            printf("%u %lu\n", fb_auth_check(&st, &msg), (unsigned long)st.last_counter);
+            {
+                unsigned why = fb_auth_check(&st, &msg);
+                printf("%u %lu\n", why, (unsigned long)st.last_counter);
+            }
         } else {
             printf("ERR unknown\n");
         }
