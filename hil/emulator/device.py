@@ -1,0 +1,219 @@
+"""Start the reference firmware as a device: a host process behind a pseudo-terminal, or an
+lm3s6965evb image under ``qemu-system-arm``; give back the URL firmware_bridge opens.
+
+The host process gets the master side of a pty (``--uart-fd``); the bench opens the slave path
+(``/dev/pts/N``). QEMU attaches UART0 to a TCP server socket on loopback (``wait=on``: the guest
+starts when the bench connects, so no early output is lost; ``nodelay=on``: no Nagle delay), and
+the URL is ``socket://127.0.0.1:PORT``. The firmware's console (host: stderr; QEMU: semihosting)
+goes to a log file that :meth:`EmulatedDevice.console_output` reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import tty
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from hil.emulator.build import Target, build_firmware, require_tool
+from hil.emulator.errors import DeviceCrashed, DeviceHung, DeviceStartError, EmulatorError
+
+QEMU_MACHINE = "lm3s6965evb"
+_QEMU_WAITING = re.compile(r"waiting for connection")
+START_TIMEOUT_S = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmulatedDevice:
+    """A running emulated device. Use as a context manager, or call :meth:`stop`.
+
+    Attributes
+    ----------
+    url:
+        What firmware_bridge's ``open_link`` takes: a pty path (host) or ``socket://...`` (QEMU).
+    target:
+        ``"host"`` or ``"qemu"``.
+    fault:
+        The seeded fault the firmware was built with, or None.
+    program:
+        The executable or ELF image that runs.
+    """
+
+    def __init__(self, target: Target, fault: str | None, program: Path,
+                 proc: subprocess.Popen[bytes], url: str, log_path: Path,
+                 keep_fd: int | None) -> None:
+        self.target: Target = target
+        self.fault = fault
+        self.program = program
+        self.url = url
+        self._proc = proc
+        self._log_path = log_path
+        self._keep_fd = keep_fd
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> EmulatedDevice:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        """Process id of the firmware process (or of QEMU)."""
+        return self._proc.pid
+
+    def running(self) -> bool:
+        """True while the firmware process is alive."""
+        return self._proc.poll() is None
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the device and release the pty / port. Safe to call twice."""
+        self._stopping = True
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=timeout_s)
+        if self._keep_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._keep_fd)
+            self._keep_fd = None
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def console_output(self, max_chars: int = 4000) -> str:
+        """The last ``max_chars`` characters the firmware wrote to its console."""
+        try:
+            data = self._log_path.read_bytes()
+        except OSError:
+            return ""
+        return data[-max_chars:].decode("utf-8", "replace")
+
+    def check(self) -> None:
+        """Raise DeviceCrashed if the firmware stopped without being asked to."""
+        code = self._proc.poll()
+        if code is not None and not self._stopping:
+            console = self.console_output()
+            raise DeviceCrashed(
+                f"{self.target} firmware ({self.fault or 'clean'}) stopped with status {code}; "
+                f"last console output:\n{console}",
+                name="exit_status", value=code, expected="a running device",
+            )
+        if "HARDFAULT" in self.console_output():
+            raise DeviceCrashed(
+                f"{self.target} firmware reported a fault; last console output:\n"
+                f"{self.console_output()}",
+                name="console", value="HARDFAULT", expected="no fault report",
+            )
+
+    def diagnose(self, error: BaseException) -> EmulatorError:
+        """Turn a link error (timeout, EOF) into DeviceCrashed or DeviceHung with the console.
+
+        Call it when the device stopped answering: a dead process is a crash, a live one that
+        does not answer is a hang.
+        """
+        try:
+            self.check()
+        except DeviceCrashed as crashed:
+            return crashed
+        return DeviceHung(
+            f"{self.target} firmware ({self.fault or 'clean'}) is running but did not answer "
+            f"({error}); last console output:\n{self.console_output()}",
+            name="link", value=str(error), expected="an answer within the link timeout",
+        )
+
+    def __repr__(self) -> str:
+        return (f"EmulatedDevice(target={self.target!r}, fault={self.fault!r}, url={self.url!r},"
+                f" running={self.running()})")
+
+
+def _start_host(program: Path, fault: str | None, log_path: Path) -> EmulatedDevice:
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [str(program), "--uart-fd", str(master)],
+                pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                close_fds=True,
+            )
+    except BaseException:
+        os.close(slave)
+        raise
+    finally:
+        os.close(master)
+    return EmulatedDevice("host", fault, program, proc, os.ttyname(slave), log_path, slave)
+
+
+def _start_qemu(program: Path, fault: str | None, log_path: Path) -> EmulatedDevice:
+    qemu = require_tool("qemu-system-arm")
+    port = _free_port()
+    args = [
+        qemu, "-M", QEMU_MACHINE, "-display", "none", "-monitor", "none",
+        "-chardev",
+        f"socket,id=uart0,host=127.0.0.1,port={port},server=on,wait=on,nodelay=on",
+        "-serial", "chardev:uart0",
+        "-semihosting-config", "enable=on,target=native",
+        "-kernel", str(program),
+    ]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                close_fds=True)
+    dev = EmulatedDevice("qemu", fault, program, proc, f"socket://127.0.0.1:{port}", log_path,
+                         None)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _QEMU_WAITING.search(dev.console_output()):
+        if proc.poll() is not None:
+            raise DeviceStartError(
+                f"qemu-system-arm exited with status {proc.returncode} before listening:\n"
+                f"{dev.console_output()}",
+                name="qemu", value=proc.returncode, expected="a listening UART socket",
+            )
+        if time.monotonic() > deadline:
+            dev.stop()
+            raise DeviceStartError(
+                f"qemu-system-arm did not listen on port {port} within {START_TIMEOUT_S} s",
+                name="port", value=port, expected="a listening UART socket",
+            )
+        time.sleep(0.002)
+    return dev
+
+
+def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = None
+                 ) -> EmulatedDevice:
+    """Build (on first use) and start the reference firmware; return the running device.
+
+    Parameters
+    ----------
+    target:
+        ``"host"`` (a gcc-built process behind a pty) or ``"qemu"`` (Cortex-M3 lm3s6965evb).
+    fault:
+        A seeded fault name (``python -m hil.emulator --list-faults``) or None for the clean
+        firmware.
+
+    Raises
+    ------
+    ToolchainMissing, FirmwareBuildError, DeviceStartError, UnknownFault
+    """
+    program = build_firmware(target, fault)
+    fd, name = tempfile.mkstemp(prefix=f"devicetwin-{target}-", suffix=".log")
+    os.close(fd)
+    log_path = Path(name)
+    if target == "host":
+        return _start_host(program, fault, log_path)
+    return _start_qemu(program, fault, log_path)
