@@ -591,6 +591,7 @@ class PacemakerModel:
         elif cfg.dual:
             self._a_due = t + esc - (0 if cfg.atrial_timing else self._pav)
             self._a_flags = flags
+            self._v_esc_end = t + esc
         elif cfg.pv:
             self._v_due, self._v_flags = t + esc, flags
             self._v_esc_end = t + esc
@@ -774,18 +775,20 @@ class PacemakerModel:
         cp = self._cp
         interval = t - self._atr_last_det
         self._atr_last_det = t
-        if cp.atr:
-            self._atr_record(t, interval < cp.uri)
+        fast = interval < cp.uri
         refractory = (
             t < self._pvarp_end or t < self._arp_end or (self._av_pending and not fallback)
         )
         self._atrial_since_v = True
         if refractory:
             self._emit_sense(t, _A, _K.AR, False)
+            if cp.atr:
+                self._atr_record(t, fast)
             return
-        kind = _K.AT if cp.atr and interval < cp.uri else _K.AS
+        kind = _K.AT if cp.atr and fast else _K.AS
         if fallback:
             self._emit_sense(t, _A, kind, False)
+            self._atr_record(t, fast)
             return
         if c.trig and t - self._last_ap >= c.uri:
             self._emit_pace(t, _A, self._pace_flags(_A, t, _F_TRIG))
@@ -793,6 +796,8 @@ class PacemakerModel:
             self._a_event(t, True)
             return
         self._emit_sense(t, _A, kind, c.pa)
+        if cp.atr:
+            self._atr_record(t, fast)
         if c.pmt:
             self._pmt_check(t)
         if c.pa:
