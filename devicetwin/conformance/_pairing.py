@@ -1,9 +1,11 @@
 """Optimal order-preserving pairing of two sorted time sequences (the matcher's kernel).
 
-Pairs maximise, in this order: the number of pairs within tolerance, the number of pairs within
-the search window, and then minimise the summed absolute time error. Crossing pairs are never
-better in one dimension, so the optimum is order-preserving and a dynamic programme over the two
-sequences finds it (an edit-distance recurrence). Two observations make it linear in practice:
+Among order-preserving pairings (device event i before i' pairs with predicted j before j': the
+two streams are ordered in time, and a crossing pair would explain one event by a partner on the
+far side of another), pairs maximise, in this order: the number of pairs within tolerance, the
+number of pairs within the search window, and then minimise the summed absolute time error. A
+dynamic programme over the two sequences finds the optimum (an edit-distance recurrence). Two
+observations make it linear in practice:
 
 1. Components. Merge both sequences; wherever two neighbours are more than the largest window
    apart no pair can straddle the gap, so the problem splits there. Most components hold one

@@ -180,3 +180,11 @@ def count_between(sorted_t: I64, lo_us: I64, hi_us: I64) -> I64:
     b = np.searchsorted(sorted_t, hi_us, side="left")
     out: I64 = np.maximum(b - a, 0).astype(np.int64)
     return out
+
+
+def take(arr: I64, idx: I64, fill: int) -> I64:
+    """``arr[idx]`` where ``idx`` is a valid index, ``fill`` elsewhere (also for empty ``arr``)."""
+    out: I64 = np.full(idx.shape, fill, dtype=np.int64)
+    ok = (idx >= 0) & (idx < arr.size)
+    out[ok] = arr[idx[ok]]
+    return out

@@ -12,6 +12,7 @@ from devicetwin.conformance.monitors._context import (
     count_measurement,
     info_measurement,
     previous_index,
+    take,
 )
 from devicetwin.conformance.stream import V_CODE, K
 from devicetwin.pacemaker.markers import Chamber, MarkerKind, PaceFlag
@@ -54,7 +55,7 @@ def crosstalk(ctx: MonitorContext) -> MonitorResult:
                               applicable=False),
         ), (f"{name}.ap_without_v_event", f"{name}.window_senses_not_paced"))
     pv = previous_index(v_t, ap_t)
-    prev_v = np.where(pv >= 0, v_t[np.maximum(pv, 0)], -(10**12))
+    prev_v = take(v_t, pv, -(10**12))
     deadline = np.maximum(ap_t + lim.pav_ms * MS, prev_v + lim.uri_ms * MS) \
         + lim.tolerance_ms * MS
     # the next AP bounds the cycle too

@@ -102,8 +102,11 @@ def refractory(ctx: MonitorContext) -> MonitorResult:
         j = np.searchsorted(ar_t, vp_t, side="left") - 1
         jj = np.maximum(j, 0)
         has_ar = (j >= 0) & (ar_t[jj] > prev_t)
-        ja = np.searchsorted(a_t, vp_t, side="left") - 1
-        no_nonref = (ja < 0) | (a_t[np.maximum(ja, 0)] <= prev_t)
+        if a_t.size:
+            ja = np.searchsorted(a_t, vp_t, side="left") - 1
+            no_nonref = (ja < 0) | (a_t[np.maximum(ja, 0)] <= prev_t)
+        else:
+            no_nonref = np.ones(vp_t.shape, dtype=np.bool_)
         flags = ctx.flag(ctx.v_idx[vp_k], PaceFlag.UPPER_RATE)
         other = ctx.flag(ctx.v_idx[vp_k], _ESCAPE_REASONS)
         av = vp_t - ar_t[jj]
