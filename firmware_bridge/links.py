@@ -1,0 +1,246 @@
+"""Byte links: pyserial URLs and VISA resources behind one small interface.
+
+``open_link(url)`` picks the transport from the URL:
+
+- pyserial (``serial.serial_for_url``): a device path (``/dev/ttyACM0``, a pty such as
+  ``/dev/pts/7``), ``socket://host:port``, ``rfc2217://host:port``, ``loop://``;
+- VISA through pyvisa with the pyvisa-py backend (``@py``): ``ASRL/dev/ttyUSB0::INSTR``,
+  ``ASRL3::INSTR``, ``TCPIP::host::port::SOCKET``. Reads stop at the frame delimiter 0x00 (VISA
+  termination character), so a VISA read returns whole frames.
+
+Reads take a timeout and return ``b""`` when it expires (the timeout lives inside the I/O call,
+nothing sleeps); a failed or dropped link raises LinkError; ``reconnect()`` reopens the same URL.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from firmware_bridge.errors import LinkError
+
+VISA_PREFIXES = ("ASRL", "TCPIP", "GPIB", "USB", "VXI")
+
+
+@dataclass(slots=True)
+class LinkStats:
+    """Counters of one link across reconnects."""
+
+    bytes_in: int = 0
+    bytes_out: int = 0
+    reads: int = 0
+    writes: int = 0
+    timeouts: int = 0
+    reconnects: int = 0
+
+
+class Link(abc.ABC):
+    """A bidirectional byte link. Subclasses implement ``_open``, ``_close``, ``_read``,
+    ``_write``; this class counts, converts errors and reconnects."""
+
+    def __init__(self, url: str, timeout_s: float = 1.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.stats = LinkStats()
+        self._is_open = False
+        self.open()
+
+    # -- lifecycle
+    def open(self) -> None:
+        """Open the transport (done by the constructor)."""
+        try:
+            self._open()
+        except LinkError:
+            raise
+        except Exception as exc:
+            raise LinkError(f"cannot open link {self.url!r}: {exc}", sent=self.url,
+                            expected="a reachable pyserial URL or VISA resource") from exc
+        self._is_open = True
+
+    def close(self) -> None:
+        """Close the transport; closing twice is harmless."""
+        if self._is_open:
+            self._is_open = False
+            try:
+                self._close()
+            except Exception:  # closing a dead transport may fail; it is closed either way
+                pass
+
+    def reconnect(self, attempts: int = 5, backoff_s: float = 0.05) -> None:
+        """Close and reopen the same URL, retrying ``attempts`` times with a growing backoff."""
+        self.close()
+        last: Exception | None = None
+        for i in range(attempts):
+            try:
+                self.open()
+            except LinkError as exc:
+                last = exc
+                time.sleep(backoff_s * (2**i))
+                continue
+            self.stats.reconnects += 1
+            return
+        raise LinkError(f"reconnect to {self.url!r} failed after {attempts} attempts: {last}",
+                        sent=self.url, expected="the device to come back")
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_open(self) -> bool:
+        """True between open and close."""
+        return self._is_open
+
+    # -- I/O
+    def write(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        if not self._is_open:
+            raise LinkError(f"write on closed link {self.url!r}", sent=data)
+        try:
+            self._write(data)
+        except LinkError:
+            raise
+        except Exception as exc:
+            raise LinkError(f"write of {len(data)} bytes to {self.url!r} failed: {exc}",
+                            sent=data) from exc
+        self.stats.writes += 1
+        self.stats.bytes_out += len(data)
+
+    def read(self, timeout_s: float | None = None, max_bytes: int = 65536) -> bytes:
+        """Bytes available within ``timeout_s`` (default: the link's), or ``b""`` on timeout."""
+        if not self._is_open:
+            raise LinkError(f"read on closed link {self.url!r}")
+        t = self.timeout_s if timeout_s is None else timeout_s
+        try:
+            data = self._read(t, max_bytes)
+        except LinkError:
+            raise
+        except Exception as exc:
+            raise LinkError(f"read from {self.url!r} failed: {exc}") from exc
+        self.stats.reads += 1
+        if not data:
+            self.stats.timeouts += 1
+        self.stats.bytes_in += len(data)
+        return data
+
+    @abc.abstractmethod
+    def _open(self) -> None: ...
+
+    @abc.abstractmethod
+    def _close(self) -> None: ...
+
+    @abc.abstractmethod
+    def _write(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def _read(self, timeout_s: float, max_bytes: int) -> bytes: ...
+
+
+class SerialLink(Link):
+    """A pyserial URL: device path, pty, ``socket://``, ``rfc2217://``, ``loop://``."""
+
+    def __init__(self, url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> None:
+        self.baudrate = baudrate
+        self._port: Any = None
+        self._port_timeout: float | None = None
+        super().__init__(url, timeout_s)
+
+    def _open(self) -> None:
+        import serial
+
+        self._port = serial.serial_for_url(self.url, baudrate=self.baudrate,
+                                           timeout=self.timeout_s)
+        self._port_timeout = self.timeout_s
+
+    def _close(self) -> None:
+        # pyserial's socket:// skips closing its socket when shutdown() fails on a connection
+        # the peer already dropped; close it here so no descriptor leaks
+        sock = getattr(self._port, "_socket", None)
+        try:
+            self._port.close()
+        finally:
+            if sock is not None:
+                sock.close()
+
+    def _write(self, data: bytes) -> None:
+        self._port.write(data)
+        self._port.flush()
+
+    def _read(self, timeout_s: float, max_bytes: int) -> bytes:
+        port = self._port
+        if self._port_timeout != timeout_s:
+            port.timeout = timeout_s  # reconfigures a real port, so only when it changes
+            self._port_timeout = timeout_s
+        first: bytes = port.read(1)
+        if not first:
+            return b""
+        waiting = port.in_waiting
+        if waiting:
+            return first + bytes(port.read(min(waiting, max_bytes - 1)))
+        return first
+
+
+class VisaLink(Link):
+    """A VISA resource through pyvisa-py; reads end at the frame delimiter 0x00."""
+
+    def __init__(self, url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> None:
+        self.baudrate = baudrate
+        self._rm: Any = None
+        self._inst: Any = None
+        super().__init__(url, timeout_s)
+
+    def _open(self) -> None:
+        import pyvisa
+        from pyvisa import constants
+
+        self._rm = pyvisa.ResourceManager("@py")
+        inst = self._rm.open_resource(self.url)
+        inst.timeout = max(1, round(self.timeout_s * 1000))
+        inst.set_visa_attribute(constants.VI_ATTR_TERMCHAR, 0)
+        inst.set_visa_attribute(constants.VI_ATTR_TERMCHAR_EN, constants.VI_TRUE)
+        if self.url.upper().startswith("ASRL"):
+            inst.baud_rate = self.baudrate
+            inst.set_visa_attribute(constants.VI_ATTR_ASRL_END_IN,
+                                    constants.SerialTermination.termination_char)
+            inst.set_visa_attribute(constants.VI_ATTR_ASRL_END_OUT,
+                                    constants.SerialTermination.none)
+        self._inst = inst
+
+    def _close(self) -> None:
+        try:
+            self._inst.close()
+        finally:
+            self._rm.close()
+
+    def _write(self, data: bytes) -> None:
+        self._inst.write_raw(data)
+
+    def _read(self, timeout_s: float, max_bytes: int) -> bytes:
+        from pyvisa import constants
+        from pyvisa.errors import VisaIOError
+
+        self._inst.timeout = max(1, round(timeout_s * 1000))
+        try:
+            data: bytes = self._inst.read_raw(max_bytes)
+        except VisaIOError as exc:
+            if exc.error_code == constants.StatusCode.error_timeout:
+                return b""
+            raise LinkError(f"VISA read from {self.url!r} failed: {exc}") from exc
+        return data
+
+
+def is_visa_resource(url: str) -> bool:
+    """True for VISA resource strings (``ASRL...::INSTR``, ``TCPIP::...::SOCKET``, ...)."""
+    head = url.split("::", 1)[0].upper()
+    return "::" in url and head.startswith(VISA_PREFIXES)
+
+
+def open_link(url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> Link:
+    """Open a byte link for a pyserial URL or a VISA resource string."""
+    if is_visa_resource(url):
+        return VisaLink(url, timeout_s, baudrate)
+    return SerialLink(url, timeout_s, baudrate)
