@@ -17,14 +17,14 @@ from typing import Any, TypeVar
 
 from firmware_bridge.auth import CounterSource
 from firmware_bridge.errors import (
-    AuthRejected,
+    AuthRejectedError,
     BridgeError,
-    DeviceFault,
-    DeviceNack,
+    DeviceFaultError,
+    DeviceNackError,
     LinkError,
-    LinkTimeout,
-    UnexpectedReply,
-    VersionMismatch,
+    LinkTimeoutError,
+    UnexpectedReplyError,
+    VersionMismatchError,
 )
 from firmware_bridge.links import Link, LinkStats, open_link
 from firmware_bridge.messages import (
@@ -171,7 +171,7 @@ class DeviceClient:
             while self._pending:
                 frame = self._pending.popleft()
                 if frame.type.name == "ERROR":
-                    raise DeviceFault(
+                    raise DeviceFaultError(
                         f"device reported error {frame.message} while answering "
                         f"{sent.TYPE.name} seq {seq}", sent=sent, received=frame.message)
                 if frame.type.name == "EVENTS" and isinstance(frame.message, Events) \
@@ -184,7 +184,7 @@ class DeviceClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 bad = self.codec.decoder.errors[-1] if self.codec.decoder.errors else None
-                raise LinkTimeout(
+                raise LinkTimeoutError(
                     f"no answer to {sent.TYPE.name} seq {seq} from {self.link.url!r} within "
                     f"{self.timeout_s} s" + (f" (last rejected frame: {bad})" if bad else ""),
                     sent=wire, received=bad.received if bad else None,
@@ -205,7 +205,7 @@ class DeviceClient:
             try:
                 self._write(wire)
                 frame = self._await(seq, msg, wire)
-            except LinkTimeout:
+            except LinkTimeoutError:
                 if attempt + 1 >= attempts:
                     raise
                 self._retries += 1
@@ -224,18 +224,18 @@ class DeviceClient:
         if isinstance(reply, Nack) and expect is not Nack:
             what = f"device refused {sent.TYPE.name} (seq {frame.seq}): {_describe_nack(reply)}"
             if reply.reason in (NackReason.NOT_AUTHENTICATED, NackReason.BAD_COUNTER):
-                raise AuthRejected(what, sent=sent, received=reply,
+                raise AuthRejectedError(what, sent=sent, received=reply,
                                    expected="an authenticated command with a fresh counter")
             if reply.reason is NackReason.VERSION_MISMATCH:
-                raise VersionMismatch(what, sent=sent, received=reply,
+                raise VersionMismatchError(what, sent=sent, received=reply,
                                       expected=f"protocol version {PROTOCOL_VERSION}")
-            raise DeviceNack(what, sent=sent, received=reply, expected="ACK")
+            raise DeviceNackError(what, sent=sent, received=reply, expected="ACK")
         if not isinstance(reply, expect):
-            raise UnexpectedReply(
+            raise UnexpectedReplyError(
                 f"{sent.TYPE.name} seq {frame.seq} answered with {frame.type.name}",
                 sent=sent, received=reply, expected=expect.__name__)
         if isinstance(reply, Ack) and reply.acked_type != sent.TYPE:
-            raise UnexpectedReply(
+            raise UnexpectedReplyError(
                 f"ACK for type {reply.acked_type:#04x}, expected {int(sent.TYPE):#04x}",
                 sent=sent, received=reply, expected=f"ACK of {sent.TYPE.name}")
         return reply
@@ -245,7 +245,7 @@ class DeviceClient:
         """HELLO exchange: check the protocol version, learn capabilities and the counter."""
         hello = self.request(HelloRequest(), Hello)
         if hello.protocol_version != PROTOCOL_VERSION:
-            raise VersionMismatch(
+            raise VersionMismatchError(
                 f"device {hello.model!r} speaks protocol v{hello.protocol_version}",
                 sent=HelloRequest(), received=hello, expected=f"v{PROTOCOL_VERSION}")
         self.counter.observe(hello.auth_counter)
@@ -285,7 +285,7 @@ class DeviceClient:
         """Lock-step: send a window, get the device's events and how much it consumed."""
         events = self.request(window, Events)
         if events.t0_us != window.t0_us or events.consumed > window.n_samples:
-            raise UnexpectedReply(
+            raise UnexpectedReplyError(
                 f"EVENTS for t0 {events.t0_us} us consuming {events.consumed}, sent t0 "
                 f"{window.t0_us} us with {window.n_samples} samples", sent=window,
                 received=events, expected="same t0, consumed <= n_samples")
@@ -306,7 +306,7 @@ class DeviceClient:
         out: list[Events] = []
         for f in frames:
             if isinstance(f.message, DeviceError):
-                raise DeviceFault(f"device reported error {f.message}", received=f.message)
+                raise DeviceFaultError(f"device reported error {f.message}", received=f.message)
             if isinstance(f.message, Events):
                 out.append(f.message)
         return out

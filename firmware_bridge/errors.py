@@ -73,25 +73,25 @@ class LinkError(BridgeError):
     """The byte link could not be opened, or it failed or dropped while in use."""
 
 
-class LinkTimeout(LinkError):
+class LinkTimeoutError(LinkError):
     """No (complete) answer arrived within the read timeout."""
 
 
-class UnexpectedReply(BridgeError):
+class UnexpectedReplyError(BridgeError):
     """The device answered with a message of the wrong type or sequence number."""
 
 
-class VersionMismatch(BridgeError):
+class VersionMismatchError(BridgeError):
     """The device speaks another protocol version."""
 
 
-class DeviceNack(BridgeError):
+class DeviceNackError(BridgeError):
     """The device refused a request with a NACK; ``received`` is the ``Nack`` message."""
 
 
-class AuthRejected(DeviceNack):
+class AuthRejectedError(DeviceNackError):
     """The device refused a therapy command for authentication (tag or counter)."""
 
 
-class DeviceFault(BridgeError):
+class DeviceFaultError(BridgeError):
     """The device reported an ERROR frame (``received`` is the ``DeviceError`` message)."""

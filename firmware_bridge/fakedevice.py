@@ -43,6 +43,7 @@ from firmware_bridge.wire import (
     StateCommand,
     WireChamber,
     WireKind,
+    WirePaceFlag,
 )
 
 NOMINAL: dict[int, int] = {
@@ -222,7 +223,7 @@ class FakeDevice:
                 self._count("vs")
                 self.last_v_us = t
             elif t - self.last_v_us >= lri_us:
-                events.append(Event(t, WireChamber.V, WireKind.VP, 0,
+                events.append(Event(t, WireChamber.V, WireKind.VP, WirePaceFlag.NONE,
                                     self.params[ParamId.VENTRICULAR_AMPLITUDE_MV],
                                     self.params[ParamId.VENTRICULAR_PULSE_WIDTH_US]))
                 self._count("vp")

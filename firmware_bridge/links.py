@@ -15,6 +15,7 @@ nothing sleeps); a failed or dropped link raises LinkError; ``reconnect()`` reop
 from __future__ import annotations
 
 import abc
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -63,10 +64,9 @@ class Link(abc.ABC):
         """Close the transport; closing twice is harmless."""
         if self._is_open:
             self._is_open = False
-            try:
+            # closing a dead transport may fail; it is closed either way
+            with contextlib.suppress(Exception):
                 self._close()
-            except Exception:  # closing a dead transport may fail; it is closed either way
-                pass
 
     def reconnect(self, attempts: int = 5, backoff_s: float = 0.05) -> None:
         """Close and reopen the same URL, retrying ``attempts`` times with a growing backoff."""

@@ -7,6 +7,7 @@ Samples are tuples of ints (int16 microvolts or milli-g), events carry integer m
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
@@ -345,7 +346,7 @@ class Events:
         if len(events) > MAX_EVENTS:
             raise EncodeError(f"{len(events)} events in one frame",
                               expected=f"at most {MAX_EVENTS}")
-        if any(b.t_us < a.t_us for a, b in zip(events, events[1:], strict=False)):
+        if any(b.t_us < a.t_us for a, b in itertools.pairwise(events)):
             raise EncodeError(f"events out of time order: {[e.t_us for e in events]}",
                               expected="non-decreasing t_us")
         object.__setattr__(self, "events", events)

@@ -234,7 +234,7 @@ class _Reader:
 
     def params(self) -> tuple[tuple[int, int], ...]:
         n = self.u8()
-        return tuple(self.take(_PARAM) for _ in range(n))  # type: ignore[misc]
+        return tuple((pid, value) for pid, value in (self.take(_PARAM) for _ in range(n)))
 
 
 def _decode_payload(t: MessageType, r: _Reader) -> Message:
@@ -275,8 +275,9 @@ def _decode_payload(t: MessageType, r: _Reader) -> Message:
             raise _bad("payload", r.data, f"magnet = {magnet}")
         return Interrogation(state, magnet, mode, battery, time_us, r.params())
     if t is MessageType.HELLO:
-        fixed = r.take(_HELLO_FIXED)
-        return Hello(*fixed, r.text(32), r.text(32), r.text(32))
+        version, caps, window, rate, counter, fw_hash = r.take(_HELLO_FIXED)
+        return Hello(version, caps, window, rate, counter, fw_hash, r.text(32), r.text(32),
+                     r.text(32))
     if t is MessageType.TELEMETRY:
         return Telemetry(*r.take(_TELEMETRY))
     if t is MessageType.ERROR:

@@ -14,6 +14,7 @@ import socket
 import threading
 import tty
 from collections.abc import Callable
+from typing import Any
 
 Handler = Callable[[bytes], bytes]
 
@@ -106,7 +107,7 @@ class TcpServer(_Server):
     def _loop(self) -> None:
         try:
             while True:
-                watch: list[object] = [self._listener, self._wake_r]
+                watch: list[Any] = [self._listener, self._wake_r]
                 if self._conn is not None:
                     watch.append(self._conn)
                 r, _, _ = select.select(watch, [], [])

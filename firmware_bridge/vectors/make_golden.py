@@ -177,10 +177,11 @@ def _invalid(valid_wire: dict[str, bytes]) -> list[tuple[str, bytes, list[str]]]
     out.append(("window_bad_flags", _seal(h.pack(1, 0x40, 0, 1) + struct.pack("<QHB", 0, 1, 2) +
                                           b"\x01\x01\x01"), ["payload"]))
     ev = struct.Struct("<QBBBHH")
-    out.append(("events_out_of_order", _seal(h.pack(1, 0x41, 0, 1) + struct.pack("<QHBB", 0, 1, 0, 2)
-                                             + ev.pack(5, 0, 1, 0, 0, 0) + ev.pack(4, 0, 1, 0, 0, 0)),
-                ["payload"]))
-    out.append(("events_unknown_kind", _seal(h.pack(1, 0x41, 0, 1) + struct.pack("<QHBB", 0, 1, 0, 1)
+    evh = h.pack(1, 0x41, 0, 1)
+    out.append(("events_out_of_order", _seal(evh + struct.pack("<QHBB", 0, 1, 0, 2)
+                                             + ev.pack(5, 0, 1, 0, 0, 0)
+                                             + ev.pack(4, 0, 1, 0, 0, 0)), ["payload"]))
+    out.append(("events_unknown_kind", _seal(evh + struct.pack("<QHBB", 0, 1, 0, 1)
                                              + ev.pack(5, 0, 14, 0, 0, 0)), ["payload"]))
     out.append(("events_unknown_chamber", _seal(h.pack(1, 0x41, 0, 1) +
                                                 struct.pack("<QHBB", 0, 1, 0, 1) +
@@ -257,7 +258,8 @@ def build() -> dict[str, Any]:
                 "message": to_json(Reset(ResetKind.SESSION))}}]})
     # a therapy command without the trailer: decodes (the device answers NOT_AUTHENTICATED)
     bare = protocol.encode(SetBattery(Battery.BOL), 21)
-    vectors.append({"name": "set_battery_unauthenticated", "valid": True, "wire": bare.hex(), "expect": [
+    vectors.append({"name": "set_battery_unauthenticated", "valid": True, "wire": bare.hex(),
+                    "expect": [
         {"ok": {"type": "SET_BATTERY", "seq": 21, "auth": None,
                 "message": to_json(SetBattery(Battery.BOL))}}]})
     by_name = {v["name"]: v for v in vectors}

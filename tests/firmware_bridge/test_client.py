@@ -13,12 +13,12 @@ from firmware_bridge import protocol
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.client import DeviceClient
 from firmware_bridge.errors import (
-    AuthRejected,
+    AuthRejectedError,
     BridgeError,
-    DeviceNack,
+    DeviceNackError,
     LinkError,
-    LinkTimeout,
-    VersionMismatch,
+    LinkTimeoutError,
+    VersionMismatchError,
 )
 from firmware_bridge.fakedevice import FakeDevice
 from firmware_bridge.links import SerialLink, VisaLink, is_visa_resource, open_link
@@ -120,9 +120,9 @@ def test_loop_url_sees_its_own_frames() -> None:
 
 def test_timeout_says_what_was_sent(tcp: TcpServer, device: FakeDevice) -> None:
     device.mute = True
-    with DeviceClient.open(tcp.url, timeout_s=0.1, retries=1) as client:
-        with pytest.raises(LinkTimeout) as info:
-            client.interrogate()
+    with DeviceClient.open(tcp.url, timeout_s=0.1, retries=1) as client, \
+            pytest.raises(LinkTimeoutError) as info:
+        client.interrogate()
     err = info.value
     assert "INTERROGATE" in str(err) and isinstance(err.sent, bytes)
     assert protocol.decode(err.sent).type.name == "INTERROGATE"
@@ -160,7 +160,7 @@ def test_reconnect_after_drop(tcp: TcpServer, device: FakeDevice) -> None:
             try:
                 client.interrogate()
                 break
-            except LinkTimeout:
+            except LinkTimeoutError:
                 continue
         assert client.interrogate().state is DeviceState.PERMANENT
         assert tcp.connections >= 2
@@ -170,13 +170,13 @@ def test_reconnect_after_drop(tcp: TcpServer, device: FakeDevice) -> None:
 def test_nack_reasons_are_typed(tcp: TcpServer, device: FakeDevice) -> None:
     with DeviceClient.open(tcp.url, key=DEV_KEY, timeout_s=1.0) as client:
         client.connect()
-        with pytest.raises(DeviceNack) as info:
+        with pytest.raises(DeviceNackError) as info:
             client.program({"lower_rate_ppm": 500})
         nack = info.value.received
         assert isinstance(nack, Nack) and nack.reason is NackReason.PARAM_OUT_OF_RANGE
         assert nack.param_id == ParamId.LOWER_RATE_PPM
         assert "lower_rate_ppm" in str(info.value) and "500" in repr(info.value.sent)
-        with pytest.raises(DeviceNack) as info:
+        with pytest.raises(DeviceNackError) as info:
             client.program({"lower_rate_ppm": 100, "upper_rate_ppm": 90})
         assert info.value.received.rule is Rule.URL_GE_LRL
         assert device.params[ParamId.LOWER_RATE_PPM] == 60  # all or nothing
@@ -184,7 +184,7 @@ def test_nack_reasons_are_typed(tcp: TcpServer, device: FakeDevice) -> None:
 
 def test_version_mismatch(tcp: TcpServer, device: FakeDevice) -> None:
     device.protocol_version = 2
-    with DeviceClient.open(tcp.url, timeout_s=1.0) as client, pytest.raises(VersionMismatch):
+    with DeviceClient.open(tcp.url, timeout_s=1.0) as client, pytest.raises(VersionMismatchError):
         client.connect()
 
 
@@ -228,7 +228,7 @@ def test_wrong_key_rejected_state_unchanged(tcp: TcpServer, device: FakeDevice) 
     before = _state(device)
     with DeviceClient.open(tcp.url, key=bytes(32), timeout_s=1.0) as client:
         client.connect()
-        with pytest.raises(AuthRejected) as info:
+        with pytest.raises(AuthRejectedError) as info:
             client.program({"lower_rate_ppm": 80})
     assert info.value.received.reason is NackReason.NOT_AUTHENTICATED
     assert _state(device) == before
@@ -236,7 +236,7 @@ def test_wrong_key_rejected_state_unchanged(tcp: TcpServer, device: FakeDevice) 
 
 def test_no_key_rejected(tcp: TcpServer, device: FakeDevice) -> None:
     before = _state(device)
-    with DeviceClient.open(tcp.url, timeout_s=1.0) as client, pytest.raises(AuthRejected):
+    with DeviceClient.open(tcp.url, timeout_s=1.0) as client, pytest.raises(AuthRejectedError):
         client.set_battery(Battery.ERT)
     assert _state(device) == before
 
@@ -272,7 +272,8 @@ def test_replay_and_stale_counter_and_truncated_tag(device: FakeDevice) -> None:
 
 
 def test_errors_share_one_root() -> None:
-    for cls in (LinkError, LinkTimeout, DeviceNack, AuthRejected, VersionMismatch):
+    for cls in (LinkError, LinkTimeoutError, DeviceNackError, AuthRejectedError,
+                VersionMismatchError):
         assert issubclass(cls, BridgeError)
     with pytest.raises(LinkError):
         open_link("socket://127.0.0.1:1", timeout_s=0.2)
