@@ -54,3 +54,10 @@ def build_program(name: str, sources: Sequence[Path], *, compiler: str | None = 
                          expected="a clean build with -Wall -Wextra -Werror")
     Path(str(out) + ".tmp").replace(out)
     return out
+
+
+def build_peer(*, sanitize: bool = True, opt: str = "-O1") -> Path:
+    """The C echo peer (``c/tools/fb_peer.c``): a minimal device on stdin/stdout."""
+    name = "fb_peer" + ("" if sanitize else "_fast")
+    return build_program(name, [C_DIR / "tools" / "fb_peer.c"], sanitize=sanitize, opt=opt,
+                         extra_flags=("-D_POSIX_C_SOURCE=200809L",))

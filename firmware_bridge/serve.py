@@ -140,3 +140,42 @@ class TcpServer(_Server):
             if self._conn is not None:
                 self._conn.close()
             self._listener.close()
+
+
+class ProcessOnPty:
+    """A device program whose stdin/stdout are the master side of a new pseudo-terminal;
+    ``url`` is the slave path for ``open_link``. ``close()`` ends the process it started."""
+
+    def __init__(self, argv: list[str]) -> None:
+        import subprocess
+
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        tty.setraw(self._master)
+        self.url = os.ttyname(self._slave)
+        self.proc = subprocess.Popen(argv, stdin=self._master, stdout=self._master,
+                                     stderr=subprocess.PIPE, close_fds=True)
+
+    def close(self) -> str:
+        """Stop the program; return its stderr (sanitizer reports, crash output)."""
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        os.close(self._master)
+        os.close(self._slave)
+        return err
+
+    def __enter__(self) -> ProcessOnPty:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
