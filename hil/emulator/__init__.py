@@ -7,26 +7,26 @@
 from hil.emulator.build import artefact, build_firmware
 from hil.emulator.device import EmulatedDevice, start_device
 from hil.emulator.errors import (
-    DeviceCrashed,
-    DeviceHung,
+    DeviceCrashedError,
+    DeviceHungError,
     DeviceStartError,
     EmulatorError,
     FirmwareBuildError,
-    ToolchainMissing,
-    UnknownFault,
+    ToolchainMissingError,
+    UnknownFaultError,
 )
 from hil.emulator.faults import SeededFault, fault_names, seeded_faults
 
 __all__ = [
-    "DeviceCrashed",
-    "DeviceHung",
+    "DeviceCrashedError",
+    "DeviceHungError",
     "DeviceStartError",
     "EmulatedDevice",
     "EmulatorError",
     "FirmwareBuildError",
     "SeededFault",
-    "ToolchainMissing",
-    "UnknownFault",
+    "ToolchainMissingError",
+    "UnknownFaultError",
     "artefact",
     "build_firmware",
     "fault_names",

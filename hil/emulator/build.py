@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Literal
 
-from hil.emulator.errors import FirmwareBuildError, ToolchainMissing
+from hil.emulator.errors import FirmwareBuildError, ToolchainMissingError
 from hil.emulator.faults import FIRMWARE_DIR, check_fault
 
 Target = Literal["host", "qemu"]
@@ -29,11 +29,11 @@ DEBIAN_PACKAGES: dict[str, str] = {
 
 
 def require_tool(command: str) -> str:
-    """Path of ``command``, or ToolchainMissing naming the Debian package to install."""
+    """Path of ``command``, or ToolchainMissingError naming the Debian package to install."""
     path = shutil.which(command)
     if path is None:
         package = DEBIAN_PACKAGES.get(command, command)
-        raise ToolchainMissing(
+        raise ToolchainMissingError(
             f"{command!r} not found on PATH: install the Debian package {package!r} "
             f"(sudo apt-get install {package}, or `make setup`)",
             name=command,
@@ -59,7 +59,7 @@ def build_firmware(target: Target, fault: str | None = None) -> Path:
 
     Raises
     ------
-    ToolchainMissing
+    ToolchainMissingError
         A needed compiler is not installed.
     FirmwareBuildError
         The build failed.

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Literal
 
 from hil.emulator.build import Target, build_firmware, require_tool
-from hil.emulator.errors import DeviceCrashed, DeviceHung, DeviceStartError, EmulatorError
+from hil.emulator.errors import DeviceCrashedError, DeviceHungError, DeviceStartError, EmulatorError
 
 QEMU_MACHINE = "lm3s6965evb"
 _QEMU_WAITING = re.compile(r"waiting for connection")
@@ -105,33 +105,33 @@ class EmulatedDevice:
         return data[-max_chars:].decode("utf-8", "replace")
 
     def check(self) -> None:
-        """Raise DeviceCrashed if the firmware stopped without being asked to."""
+        """Raise DeviceCrashedError if the firmware stopped without being asked to."""
         code = self._proc.poll()
         if code is not None and not self._stopping:
             console = self.console_output()
-            raise DeviceCrashed(
+            raise DeviceCrashedError(
                 f"{self.target} firmware ({self.fault or 'clean'}) stopped with status {code}; "
                 f"last console output:\n{console}",
                 name="exit_status", value=code, expected="a running device",
             )
         if "HARDFAULT" in self.console_output():
-            raise DeviceCrashed(
+            raise DeviceCrashedError(
                 f"{self.target} firmware reported a fault; last console output:\n"
                 f"{self.console_output()}",
                 name="console", value="HARDFAULT", expected="no fault report",
             )
 
     def diagnose(self, error: BaseException) -> EmulatorError:
-        """Turn a link error (timeout, EOF) into DeviceCrashed or DeviceHung with the console.
+        """Turn a link error (timeout, EOF) into DeviceCrashedError or DeviceHungError.
 
         Call it when the device stopped answering: a dead process is a crash, a live one that
         does not answer is a hang.
         """
         try:
             self.check()
-        except DeviceCrashed as crashed:
+        except DeviceCrashedError as crashed:
             return crashed
-        return DeviceHung(
+        return DeviceHungError(
             f"{self.target} firmware ({self.fault or 'clean'}) is running but did not answer "
             f"({error}); last console output:\n{self.console_output()}",
             name="link", value=str(error), expected="an answer within the link timeout",
@@ -208,7 +208,7 @@ def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = N
 
     Raises
     ------
-    ToolchainMissing, FirmwareBuildError, DeviceStartError, UnknownFault
+    ToolchainMissingError, FirmwareBuildError, DeviceStartError, UnknownFaultError
     """
     program = build_firmware(target, fault)
     fd, name = tempfile.mkstemp(prefix=f"devicetwin-{target}-", suffix=".log")

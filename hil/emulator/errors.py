@@ -9,11 +9,11 @@ class EmulatorError(HilError):
     """Base of every emulated-device error."""
 
 
-class ToolchainMissing(EmulatorError):
+class ToolchainMissingError(EmulatorError):
     """A compiler or emulator is not installed; the message names the Debian package."""
 
 
-class UnknownFault(EmulatorError):
+class UnknownFaultError(EmulatorError):
     """A seeded-fault name that ``src/fw_faults.h`` does not define."""
 
 
@@ -25,9 +25,9 @@ class DeviceStartError(EmulatorError):
     """The device process did not come up (no pty / QEMU did not listen in time)."""
 
 
-class DeviceCrashed(EmulatorError):
+class DeviceCrashedError(EmulatorError):
     """The firmware stopped (HardFault, signal, exit); carries its last console output."""
 
 
-class DeviceHung(EmulatorError):
+class DeviceHungError(EmulatorError):
     """The firmware is running but does not answer; carries its last console output."""

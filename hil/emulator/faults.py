@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hil.emulator.errors import UnknownFault
+from hil.emulator.errors import UnknownFaultError
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 FAULTS_HEADER = FIRMWARE_DIR / "src" / "fw_faults.h"
@@ -43,12 +43,12 @@ def fault_names() -> tuple[str, ...]:
 
 
 def check_fault(fault: str | None) -> str | None:
-    """Return ``fault`` if it is None or a known name, else raise UnknownFault."""
+    """Return ``fault`` if it is None or a known name, else raise UnknownFaultError."""
     if fault is None:
         return None
     names = fault_names()
     if fault not in names:
-        raise UnknownFault(
+        raise UnknownFaultError(
             f"unknown seeded fault {fault!r}",
             name="fault",
             value=fault,

@@ -19,7 +19,7 @@ from firmware_bridge import messages as m
 from firmware_bridge import protocol
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.wire import MessageType, ResetKind
-from hil.emulator.errors import DeviceHung
+from hil.emulator.errors import DeviceHungError
 
 DEV_KEY = bytes(range(32))
 WINDOW = 100
@@ -76,11 +76,11 @@ class ProbeClient:
         return self._seq
 
     def receive(self) -> protocol.Frame:
-        """The next frame from the device (DeviceHung-free: raises BridgeError on timeout)."""
+        """The next frame from the device (DeviceHungError-free: raises BridgeError on timeout)."""
         while not self._pending:
             data = self._ser.read(max(1, self._ser.in_waiting))
             if not data:
-                raise DeviceHung(f"no answer from {self.url} within {self.timeout_s} s",
+                raise DeviceHungError(f"no answer from {self.url} within {self.timeout_s} s",
                                  name="link", value=self.url, expected="a frame")
             self._pending.extend(self._dec.feed(data))
         return self._pending.pop(0)
