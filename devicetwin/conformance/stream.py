@@ -26,6 +26,10 @@ CHAMBER_CODE: dict[Chamber, int] = {c: i for i, c in enumerate(Chamber)}
 CHAMBERS: tuple[Chamber, ...] = tuple(Chamber)
 
 K = KIND_CODE
+# Enum members are singletons: looking them up by id() avoids Enum.__hash__ (a Python-level call)
+# in the per-event conversion loops, which dominates them otherwise.
+_KIND_BY_ID: dict[int, int] = {id(k): i for k, i in KIND_CODE.items()}
+_CHAMBER_BY_ID: dict[int, int] = {id(c): i for c, i in CHAMBER_CODE.items()}
 A_CODE = CHAMBER_CODE[Chamber.A]
 V_CODE = CHAMBER_CODE[Chamber.V]
 X_CODE = CHAMBER_CODE[Chamber.X]
@@ -91,8 +95,9 @@ class EventArrays:
                 f"an event time t_us = {bad} is negative", name="t_us", value=bad,
                 expected="microseconds since session start, >= 0",
             )
-        kind = np.fromiter((KIND_CODE[e.kind] for e in events), dtype=np.int8, count=n)
-        chamber = np.fromiter((CHAMBER_CODE[e.chamber] for e in events), dtype=np.int8, count=n)
+        kind = np.fromiter((_KIND_BY_ID[id(e.kind)] for e in events), dtype=np.int8, count=n)
+        chamber = np.fromiter((_CHAMBER_BY_ID[id(e.chamber)] for e in events), dtype=np.int8,
+                              count=n)
         flags = np.fromiter((int(e.flags) for e in events), dtype=np.int64, count=n)
         amp = np.fromiter(
             (-1 if e.amplitude_mv is None else e.amplitude_mv for e in events),
@@ -145,7 +150,8 @@ class ActivationArrays:
         """Build the sorted columns of ``activations``."""
         n = len(activations)
         t = np.fromiter((a.t_us for a in activations), dtype=np.int64, count=n)
-        ch = np.fromiter((CHAMBER_CODE[a.chamber] for a in activations), dtype=np.int8, count=n)
+        ch = np.fromiter((_CHAMBER_BY_ID[id(a.chamber)] for a in activations), dtype=np.int8,
+                         count=n)
         paced = np.fromiter(
             (a.origin is ActivationOrigin.PACED for a in activations), dtype=np.bool_, count=n
         )

@@ -123,7 +123,8 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
 
 def upper_rate(ctx: MonitorContext) -> MonitorResult:
     """V-V (A-A in atrial modes) before a pace never below URI - tol (A-3, A-8), or MSRI - tol
-    for sensor-driven paces (A-12); magnet paces are exempt (A-15).
+    for sensor-driven paces (A-12); magnet paces are exempt (A-15). In the triggered modes (AAT,
+    VVT) the interval runs from the previous pace (A-8), in the others from any timing event.
 
     In tracking modes it also reports the atrial:ventricular block patterns it saw: the atrial
     senses from one refractory atrial sense (the blocked P wave, AR) to the next, against the
@@ -136,6 +137,10 @@ def upper_rate(ctx: MonitorContext) -> MonitorResult:
     on_atrium = lim.atrial_only
     idx = ctx.a_idx if on_atrium else ctx.v_idx
     pace_kind = MarkerKind.AP if on_atrium else MarkerKind.VP
+    if lim.base_mode in ("AAT", "VVT"):
+        # triggered modes: a sense sooner than URI after the previous *pace* triggers nothing
+        # (A-8), so the limit holds pace to pace
+        idx = idx[ctx.kind_is(idx, pace_kind)]
     label = "A-A" if on_atrium else "V-V"
     u_lim = Limits(low=lim.uri_ms - tol)
     d_u = f"shortest {label} interval before a pace"
@@ -184,36 +189,31 @@ def _block_patterns(ctx: MonitorContext, lim: TimingLimits) -> Counter[str]:
     s_t = ev.t_us[senses]
     is_ar = ev.kind[senses] == K[MarkerKind.AR]
     ar_pos = np.flatnonzero(is_ar)
+    if ar_pos.size < 2:
+        return out
     vp_idx = ctx.v_idx[ctx.kind_is(ctx.v_idx, MarkerKind.VP)]
     vp_t = ev.t_us[vp_idx]
     v_all_t = ev.t_us[ctx.v_idx]
-    upper_flag = ctx.flag(vp_idx, PaceFlag.UPPER_RATE)
-    sav_us = (lim.sav_ms + lim.tolerance_ms) * MS
-    for g0, g1 in zip(ar_pos[:-1].tolist(), ar_pos[1:].tolist(), strict=True):
-        n_a = g1 - g0
-        if n_a > 16:
-            continue
-        lo_t, hi_t = int(s_t[g0]), int(s_t[g1])
-        a = np.searchsorted(vp_t, lo_t, side="right")
-        b = np.searchsorted(vp_t, hi_t, side="right")
-        n_v = int(b - a)
-        # every V event in the group must be a pace (a sensed beat breaks the pattern)
-        if int(np.searchsorted(v_all_t, hi_t, side="right")
-               - np.searchsorted(v_all_t, lo_t, side="right")) != n_v:
-            continue
-        if n_a == 2 and n_v == 1:
-            out["2:1"] += 1
-            continue
-        if n_v != n_a - 1 or n_a < 3:
-            continue
-        # an upper-rate pace: flagged, or its AV delay after the last sense stretched
-        held = bool(upper_flag[a:b].any())
-        if not held:
-            for k in range(int(a), int(b)):
-                j = int(np.searchsorted(s_t, vp_t[k], side="left")) - 1
-                if j >= 0 and not is_ar[j] and int(vp_t[k] - s_t[j]) > sav_us:
-                    held = True
-                    break
-        if held:
-            out[f"{n_a}:{n_v}"] += 1
+    # an upper-rate pace: flagged, or its AV delay after the last atrial sense (an AS/AT)
+    # stretched beyond SAV + tol
+    j = np.searchsorted(s_t, vp_t, side="left") - 1
+    jj = np.maximum(j, 0)
+    stretched = (j >= 0) & ~is_ar[jj] & (vp_t - s_t[jj] > (lim.sav_ms + lim.tolerance_ms) * MS)
+    held = ctx.flag(vp_idx, PaceFlag.UPPER_RATE) | stretched
+    held_cum = np.concatenate([[0], np.cumsum(held)])
+    ar_t = s_t[ar_pos]
+    lo_t, hi_t = ar_t[:-1], ar_t[1:]
+    n_a = np.diff(ar_pos)
+    a = np.searchsorted(vp_t, lo_t, side="right")
+    b = np.searchsorted(vp_t, hi_t, side="right")
+    n_v = b - a
+    n_v_all = (np.searchsorted(v_all_t, hi_t, side="right")
+               - np.searchsorted(v_all_t, lo_t, side="right"))
+    all_paced = n_v_all == n_v
+    two_one = all_paced & (n_a == 2) & (n_v == 1)
+    if two_one.any():
+        out["2:1"] = int(two_one.sum())
+    wb = all_paced & (n_a >= 3) & (n_a <= 16) & (n_v == n_a - 1) & (held_cum[b] > held_cum[a])
+    for n, c in zip(*np.unique(n_a[wb], return_counts=True), strict=True):
+        out[f"{int(n)}:{int(n) - 1}"] = int(c)
     return out

@@ -162,3 +162,16 @@ def test_sensor_paces_held_to_msri_and_magnet_exempt() -> None:
     mag = [ev(600 * k, MarkerKind.VP, PaceFlag.MAGNET) for k in range(5)]
     lim2 = TimingLimits(mode="VVI", lri_ms=1000, uri_ms=1000)
     assert run_monitors(mag, lim2).verdict("upper_rate.min_interval_ms").value is None
+
+
+def test_triggered_mode_upper_rate_is_pace_to_pace() -> None:
+    # VVT, URI 500: VP(triggered) at 0; VS at 300 (< URI after the pace: triggers nothing);
+    # VP(triggered) at 600 is 600 after the last pace (300 after the VS): within the URL
+    lim = TimingLimits(mode="VVT", lri_ms=1000, uri_ms=500)
+    s = [ev(0, MarkerKind.VP, PaceFlag.TRIGGERED), ev(300, MarkerKind.VS),
+         ev(600, MarkerKind.VP, PaceFlag.TRIGGERED)]
+    v = run_monitors(s, lim).verdict("upper_rate.min_interval_ms")
+    assert v.passed and v.value == 600
+    s2 = [*s, ev(1050, MarkerKind.VP, PaceFlag.TRIGGERED)]
+    v2 = run_monitors(s2, lim).verdict("upper_rate.min_interval_ms")
+    assert not v2.passed and v2.value == 450
