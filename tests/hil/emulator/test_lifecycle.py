@@ -1,0 +1,130 @@
+"""The emulated device's lifecycle: build, start, URL, stop, crash and hang diagnosis, faults."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.emulator import (
+    DeviceCrashedError,
+    DeviceHungError,
+    ToolchainMissingError,
+    UnknownFaultError,
+    build_firmware,
+    fault_names,
+    seeded_faults,
+    start_device,
+)
+from hil.emulator.build import require_tool
+from hil.emulator.probe import ProbeClient
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_list_faults_prints_one_name_per_line() -> None:
+    out = subprocess.run([sys.executable, "-m", "hil.emulator", "--list-faults"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    names = out.split()
+    assert out.splitlines() == names
+    assert len(names) >= 12
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]+", n) for n in names)
+    assert tuple(names) == fault_names()
+
+
+def test_every_fault_is_documented_with_its_requirement() -> None:
+    doc = (ROOT / "docs" / "firmware.md").read_text()
+    for f in seeded_faults():
+        assert re.match(r"A-\d+", f.requirement), f
+        row = [line for line in doc.splitlines() if f"`{f.name}`" in line]
+        assert row, f"{f.name} missing from docs/firmware.md"
+        assert f.requirement.split("/")[0] in row[0]
+
+
+def test_unknown_fault_is_rejected() -> None:
+    with pytest.raises(UnknownFaultError, match="NOT_A_FAULT"):
+        start_device("host", fault="NOT_A_FAULT")
+
+
+def test_missing_toolchain_names_the_debian_package(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolchainMissingError, match="gcc-arm-none-eabi"):
+        require_tool("arm-none-eabi-gcc")
+    with pytest.raises(ToolchainMissingError, match="qemu-system-arm"):
+        require_tool("qemu-system-arm")
+
+
+def test_build_is_cached() -> None:
+    exe = build_firmware("host")
+    mtime = exe.stat().st_mtime_ns
+    assert build_firmware("host") == exe
+    assert exe.stat().st_mtime_ns == mtime
+
+
+def test_host_device_url_hello_and_stop() -> None:
+    with start_device("host") as dev:
+        assert dev.url.startswith("/dev/pts/")
+        with ProbeClient(dev.url) as c:
+            hello = c.hello()
+        assert hello.model == "devicetwin-ref"
+        assert hello.serial == "host"
+        assert "ready, fault=none" in dev.console_output()
+        dev.check()
+    assert not dev.running()
+    dev.stop()  # twice is fine
+
+
+def test_crash_is_reported_with_console_output() -> None:
+    dev = start_device("host")
+    try:
+        with ProbeClient(dev.url) as c:
+            c.hello()
+        os.kill(dev.pid, signal.SIGSEGV)
+        deadline = time.monotonic() + 5
+        while dev.running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(DeviceCrashedError) as info:
+            dev.check()
+        assert "HARDFAULT" in str(info.value)
+        assert "ready, fault=none" in str(info.value)
+        assert info.value.value == 70
+    finally:
+        dev.stop()
+
+
+def test_hang_is_told_apart_from_a_crash() -> None:
+    dev = start_device("host")
+    try:
+        with ProbeClient(dev.url) as c:
+            c.hello()
+        os.kill(dev.pid, signal.SIGSTOP)
+        with ProbeClient(dev.url, timeout_s=0.3) as c, pytest.raises(DeviceHungError) as info:
+            c.hello()
+        err = dev.diagnose(info.value)
+        assert isinstance(err, DeviceHungError)
+        assert "ready, fault=none" in str(err)
+        os.kill(dev.pid, signal.SIGCONT)
+        os.kill(dev.pid, signal.SIGSEGV)
+        dev._proc.wait(timeout=5)
+        assert isinstance(dev.diagnose(info.value), DeviceCrashedError)
+    finally:
+        dev.stop()
+
+
+def test_fault_variant_builds_into_its_own_directory() -> None:
+    exe = build_firmware("host", "URL_NOT_ENFORCED")
+    assert exe.parent.name == "host-URL_NOT_ENFORCED"
+    out = subprocess.run([str(exe), "--fault-name"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "URL_NOT_ENFORCED"
+    clean = subprocess.run([str(build_firmware("host")), "--fault-name"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert clean == "none"
