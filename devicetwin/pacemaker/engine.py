@@ -476,7 +476,8 @@ class PacemakerModel:
         """Run the sensing front end (A-16) and the timing over one block of 1 kHz samples.
 
         Detections and activity epochs are fed in time order (an epoch before a detection at the
-        same time); timers run up to and including the block's last sample. Blocks must be
+        same time); timers run up to and including the block's last sample (or the end of an
+        epoch completed by this block, which falls just after it). Blocks must be
         contiguous. The front end is created on first use with the effective programming's
         sensitivities and dead time, and follows sensitivity changes of later states.
         """
@@ -506,7 +507,7 @@ class PacemakerModel:
         for i in range(k, len(times)):
             self.detect(times[i], chambers[i])
         n = int(np.asarray(atrial_uv).shape[0])
-        return self.advance_to(t0_us + 1000 * (n - 1)) if n else self.advance_to(self._now)
+        return self.advance_to(max(self._now, t0_us + 1000 * (n - 1)))
 
     def run_detections(
         self, detections: Sequence[tuple[int, Chamber | int]], end_us: int
