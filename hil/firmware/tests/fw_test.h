@@ -54,5 +54,6 @@ void expect_markers(const char *name, const recorder_t *r, const expect_t *e, in
 void test_frontend(void);
 void test_params(void);
 void test_pacing(void);
+void test_device(void);
 
 #endif

@@ -67,6 +67,7 @@ int main(void)
     test_frontend();
     test_params();
     test_pacing();
+    test_device();
     printf("fw_tests: %d checks, %d failures\n", fw_test_checks, fw_test_failures);
     return fw_test_failures == 0 ? 0 : 1;
 }
