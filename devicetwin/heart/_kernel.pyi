@@ -1,0 +1,63 @@
+"""Type stub of the compiled tissue kernel (portable build)."""
+
+import numpy as np
+import numpy.typing as npt
+
+MODEL_MS: int
+MODEL_AP: int
+
+def cpu_has_avx2_fma() -> bool: ...
+
+class Tissue:
+    n: int
+    pad: int
+    width: int
+    model: int
+    dt_ms: float
+    step: int
+    n_crossings: int
+    def __init__(
+        self,
+        model: int,
+        dt_ms: float,
+        width: int,
+        gr: npt.NDArray[np.float64],
+        gd: npt.NDArray[np.float64],
+        seg_start: npt.NDArray[np.intp],
+        seg_par: npt.NDArray[np.float64],
+        rem_rows: npt.NDArray[np.intp],
+        rem_ptr: npt.NDArray[np.intp],
+        rem_idx: npt.NDArray[np.intp],
+        rem_w: npt.NDArray[np.float64],
+        sentinels: npt.NDArray[np.intp],
+        lead: npt.NDArray[np.float64],
+        v0: npt.NDArray[np.float64],
+        h0: npt.NDArray[np.float64],
+        threshold: float = ...,
+    ) -> None: ...
+    def set_stimuli(
+        self,
+        ptr: npt.NDArray[np.intp],
+        cells: npt.NDArray[np.intp],
+        on: npt.NDArray[np.int64],
+        off: npt.NDArray[np.int64],
+        cur: npt.NDArray[np.float64],
+    ) -> None: ...
+    @property
+    def v(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def h(self) -> npt.NDArray[np.float64]: ...
+    def crossings(self) -> list[tuple[int, int]]: ...
+    def get_state(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]: ...
+    def set_state(
+        self, v: npt.NDArray[np.float64], h: npt.NDArray[np.float64], step: int
+    ) -> None: ...
+    def set_cells(self, cells: npt.NDArray[np.intp], v: float, h: float) -> None: ...
+    def run(
+        self,
+        n_steps: int,
+        out: npt.NDArray[np.float64],
+        out_step0: int,
+        steps_per_sample: int,
+        stop_on_crossing: bool = ...,
+    ) -> int: ...

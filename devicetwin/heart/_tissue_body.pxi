@@ -1,0 +1,354 @@
+"""Tissue kernel: explicit Euler for the membrane potential, Rush-Larsen for the MS gate.
+
+The gate's switch ``v < v_gate`` is written ``0.5 + 0.5 * copysign(1, v_gate - v)`` (1 below the
+gate, 0 above; 1 exactly at it), which compiles to a select rather than a branch.
+
+The graph Laplacian is stored as two fixed-offset diagonals (neighbour ``i+1`` with conductance
+``gr[i]`` and neighbour ``i+width`` with ``gd[i]``, both symmetric) plus a CSR remainder holding
+every other edge. The diagonal part is one branch-free loop per tissue segment (scalar ionic
+parameters per segment), which the compiler vectorises; the remainder and the stimuli are added
+after it (operator splitting, the same order as :mod:`devicetwin.heart.reference`).
+
+Arrays carrying the potential are padded by ``pad`` cells on both sides so neighbour loads
+never leave the buffer; the conductances into padding are zero.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from libc.math cimport copysign
+
+cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <xmmintrin.h>
+    /* flush denormals to zero while the kernel runs: a membrane potential decaying towards
+       rest through a long pause would otherwise slow every operation a hundredfold */
+    static inline unsigned int devicetwin_ftz_on(void) {
+        unsigned int csr = _mm_getcsr();
+        _mm_setcsr(csr | 0x8040u);
+        return csr;
+    }
+    static inline void devicetwin_ftz_off(unsigned int csr) { _mm_setcsr(csr); }
+    #else
+    static inline unsigned int devicetwin_ftz_on(void) { return 0u; }
+    static inline void devicetwin_ftz_off(unsigned int csr) { (void)csr; }
+    #endif
+    """
+    unsigned int devicetwin_ftz_on() noexcept nogil
+    void devicetwin_ftz_off(unsigned int csr) noexcept nogil
+
+cnp.import_array()
+
+MODEL_MS = 0
+MODEL_AP = 1
+
+
+cdef inline void _ms_segment(const double* vo, double* vn, double* h, const double* gr,
+                             const double* gd, Py_ssize_t w, Py_ssize_t i0, Py_ssize_t i1,
+                             const double* par) noexcept nogil:
+    # vo, vn, gr, gd point at cell 0 (past the padding); conductances are pre-multiplied by dt.
+    # par = [A = dt/tau_in, B = 1 - dt/tau_out, v_gate, em, de, c0, c1]; see ionic.MSParams.row.
+    cdef Py_ssize_t i
+    cdef double vi, hi, lap, q, e
+    cdef double A = par[0], B = par[1], vg = par[2], em = par[3], de = par[4]
+    cdef double c0 = par[5], c1 = par[6]
+    cdef const double* vup = vo - w
+    cdef const double* vdn = vo + w
+    cdef const double* gup = gd - w
+    if w > 0:
+        for i in range(i0, i1):
+            vi = vo[i]
+            hi = h[i]
+            lap = (gr[i] * (vo[i + 1] - vi) + gr[i - 1] * (vo[i - 1] - vi)
+                   + (gd[i] * (vdn[i] - vi) + gup[i] * (vup[i] - vi)))
+            vn[i] = vi * B + hi * vi * vi * (1.0 - vi) * A + lap
+            q = copysign(0.5, vg - vi)
+            e = em + q * de
+            h[i] = hi * e + (c0 + q * c1)
+        return
+    for i in range(i0, i1):
+        vi = vo[i]
+        hi = h[i]
+        lap = gr[i] * (vo[i + 1] - vi) + gr[i - 1] * (vo[i - 1] - vi)
+        vn[i] = vi * B + hi * vi * vi * (1.0 - vi) * A + lap
+        q = copysign(0.5, vg - vi)
+        e = em + q * de
+        h[i] = hi * e + (c0 + q * c1)
+
+
+cdef inline void _ap_segment(const double* vo, double* vn, double* r, const double* gr,
+                             const double* gd, Py_ssize_t w, Py_ssize_t i0, Py_ssize_t i1,
+                             double dt, const double* par) noexcept nogil:
+    # par = [k, a, eps, mu1, mu2, 1/time_unit_ms]; conductances pre-multiplied by dt.
+    cdef Py_ssize_t i
+    cdef double u, ri, lap
+    cdef double k = par[0], a = par[1], eps = par[2], mu1 = par[3], mu2 = par[4]
+    cdef double ts = dt * par[5]
+    for i in range(i0, i1):
+        u = vo[i]
+        ri = r[i]
+        lap = gr[i] * (vo[i + 1] - u) + gr[i - 1] * (vo[i - 1] - u)
+        if w > 0:
+            lap = lap + (gd[i] * (vo[i + w] - u) + gd[i - w] * (vo[i - w] - u))
+        vn[i] = u + ts * (k * u * (u - a) * (1.0 - u) - u * ri) + lap
+        r[i] = ri + ts * (eps + mu1 * ri / (u + mu2)) * (-ri - k * u * (u - a - 1.0))
+
+
+cdef inline double _dot(const double* a, const double* b, Py_ssize_t n) noexcept nogil:
+    # four independent partial sums: a strict left-to-right sum is latency bound
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef Py_ssize_t c, m = n - n % 4
+    for c in range(0, m, 4):
+        s0 = s0 + a[c] * b[c]
+        s1 = s1 + a[c + 1] * b[c + 1]
+        s2 = s2 + a[c + 2] * b[c + 2]
+        s3 = s3 + a[c + 3] * b[c + 3]
+    for c in range(m, n):
+        s0 = s0 + a[c] * b[c]
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef class Tissue:
+    """State and kernel of one excitable graph.
+
+    Parameters
+    ----------
+    model:
+        0 for Mitchell-Schaeffer, 1 for Aliev-Panfilov.
+    dt_ms:
+        Time step in milliseconds.
+    width:
+        Offset of the second diagonal (0: only the ``i+1`` diagonal).
+    gr, gd:
+        Padded conductances (1/ms; stored multiplied by ``dt_ms``), length ``n + 2*pad``; ``gr[pad+i]`` couples cells i and i+1,
+        ``gd[pad+i]`` couples cells i and i+width.
+    seg_start:
+        Segment boundaries (``nseg + 1`` cell indices, increasing from 0 to n).
+    seg_par:
+        Per-segment ionic parameters, shape (nseg, 8), already converted for ``dt_ms``.
+    rem_rows, rem_ptr, rem_idx, rem_w:
+        CSR remainder: for row ``rem_rows[k]``, neighbours ``rem_idx[rem_ptr[k]:rem_ptr[k+1]]``
+        with conductances ``rem_w``.
+    sentinels:
+        Cells whose upward crossings of ``threshold`` stop :meth:`run`.
+    lead:
+        Lead-field matrix (rows x n): one sample row is ``lead @ v``.
+    v0, h0:
+        Initial state (n each).
+    """
+
+    def __init__(self, int model, double dt_ms, Py_ssize_t width,
+                 const double[::1] gr, const double[::1] gd,
+                 const Py_ssize_t[::1] seg_start, const double[:, ::1] seg_par,
+                 const Py_ssize_t[::1] rem_rows, const Py_ssize_t[::1] rem_ptr,
+                 const Py_ssize_t[::1] rem_idx, const double[::1] rem_w,
+                 const Py_ssize_t[::1] sentinels, const double[:, ::1] lead,
+                 const double[::1] v0, const double[::1] h0, double threshold=0.5):
+        cdef Py_ssize_t n = v0.shape[0]
+        cdef Py_ssize_t pad = width if width > 1 else 1
+        if model not in (0, 1):
+            raise ValueError(f"model {model!r} is not 0 (MS) or 1 (AP)")
+        if gr.shape[0] != n + 2 * pad or gd.shape[0] != n + 2 * pad:
+            raise ValueError("gr and gd must have n + 2*pad entries")
+        if h0.shape[0] != n or lead.shape[1] != n:
+            raise ValueError("h0 and the lead field must have n cells")
+        if seg_start.shape[0] != seg_par.shape[0] + 1 or seg_start[0] != 0 or seg_start[seg_start.shape[0] - 1] != n:
+            raise ValueError("seg_start must run from 0 to n with one entry per segment + 1")
+        if seg_par.shape[1] != 8:
+            raise ValueError("seg_par must have 8 columns")
+        if rem_ptr.shape[0] != rem_rows.shape[0] + 1 or rem_idx.shape[0] != rem_w.shape[0]:
+            raise ValueError("inconsistent CSR remainder")
+        if not dt_ms > 0:
+            raise ValueError(f"dt_ms {dt_ms!r} must be positive")
+        self.n = n
+        self.pad = pad
+        self.width = width
+        self.model = model
+        self.dt_ms = dt_ms
+        self.step = 0
+        self.threshold = threshold
+        self._cur = 0
+        self._va = np.zeros(n + 2 * pad)
+        self._vb = np.zeros(n + 2 * pad)
+        self._va[pad:pad + n] = v0
+        self._h = np.array(h0, dtype=np.float64)
+        self._gr = np.asarray(gr) * dt_ms
+        self._gd = np.asarray(gd) * dt_ms
+        self._seg_start = seg_start
+        self._seg_par = seg_par
+        self._rem_rows = rem_rows
+        self._rem_ptr = rem_ptr
+        self._rem_idx = rem_idx
+        self._rem_w = np.asarray(rem_w) * dt_ms
+        self._rem_cur = np.zeros(rem_rows.shape[0])
+        self._sent_cells = sentinels
+        self._cross_sent = np.zeros(sentinels.shape[0] + 1, dtype=np.intp)
+        self._cross_step = np.zeros(sentinels.shape[0] + 1, dtype=np.int64)
+        self.n_crossings = 0
+        self._lead = lead
+        self.set_stimuli(np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp),
+                         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                         np.zeros(0))
+
+    def set_stimuli(self, Py_ssize_t[::1] ptr, Py_ssize_t[::1] cells, long long[::1] on,
+                    long long[::1] off, double[::1] cur):
+        """Install the stimuli: stimulus j adds ``cur[j]`` (1/ms) to the cells
+        ``cells[ptr[j]:ptr[j+1]]`` for the absolute steps ``on[j] <= step < off[j]``."""
+        cdef Py_ssize_t j
+        if ptr.shape[0] != on.shape[0] + 1 or off.shape[0] != on.shape[0] or cur.shape[0] != on.shape[0]:
+            raise ValueError("inconsistent stimulus table")
+        for j in range(cells.shape[0]):
+            if cells[j] < 0 or cells[j] >= self.n:
+                raise ValueError(f"stimulus cell {cells[j]} outside 0..{self.n - 1}")
+        self._stim_ptr = ptr
+        self._stim_cells = cells
+        self._stim_on = on
+        self._stim_off = off
+        self._stim_cur = cur
+        self._n_stim = on.shape[0]
+
+    @property
+    def v(self):
+        """A copy of the membrane potential (dimensionless, 0 rest, 1 peak)."""
+        buf = self._va if self._cur == 0 else self._vb
+        return np.asarray(buf)[self.pad:self.pad + self.n].copy()
+
+    @property
+    def h(self):
+        """A copy of the recovery variable (MS gate h or AP recovery r)."""
+        return np.asarray(self._h).copy()
+
+    def crossings(self):
+        """(sentinel index, step) pairs of the crossings found by the last :meth:`run`."""
+        return [(self._cross_sent[k], self._cross_step[k]) for k in range(self.n_crossings)]
+
+    def get_state(self):
+        """The full dynamic state: (v, h, step)."""
+        return (self.v, self.h, int(self.step))
+
+    def set_state(self, v, h, long long step):
+        """Restore a state made by :meth:`get_state`."""
+        cdef double[::1] vv = np.ascontiguousarray(v, dtype=np.float64)
+        cdef double[::1] hh = np.ascontiguousarray(h, dtype=np.float64)
+        if vv.shape[0] != self.n or hh.shape[0] != self.n:
+            raise ValueError("state arrays must have n cells")
+        self._cur = 0
+        self._va[self.pad:self.pad + self.n] = vv
+        self._h[:] = hh
+        self.step = step
+
+    def set_cells(self, Py_ssize_t[::1] cells, double v, double h):
+        """Set the state of some cells (used to build initial conditions)."""
+        cdef double[::1] buf = self._va if self._cur == 0 else self._vb
+        cdef Py_ssize_t j
+        for j in range(cells.shape[0]):
+            buf[self.pad + cells[j]] = v
+            self._h[cells[j]] = h
+
+    def run(self, long long n_steps, double[:, ::1] out, long long out_step0,
+            long long steps_per_sample, bint stop_on_crossing=True):
+        """Advance up to ``n_steps`` steps; return the number of steps done.
+
+        Before every step whose absolute index ``s`` is a multiple of ``steps_per_sample`` the
+        lead-field sample ``lead @ v`` is written to ``out[:, (s - out_step0) //
+        steps_per_sample]``. With ``stop_on_crossing`` the run stops after the first step in
+        which a sentinel crossed the threshold upward (see :meth:`crossings`).
+        """
+        cdef Py_ssize_t done
+        cdef unsigned int csr
+        if n_steps < 0 or steps_per_sample <= 0:
+            raise ValueError("n_steps must be >= 0 and steps_per_sample > 0")
+        if out.shape[0] != self._lead.shape[0]:
+            raise ValueError("out must have one row per lead-field row")
+        if out_step0 > self.step:
+            raise ValueError("out_step0 must not be after the current step")
+        if (self.step + n_steps - out_step0 + steps_per_sample - 1) // steps_per_sample > out.shape[1]:
+            raise ValueError("out has too few columns for n_steps")
+        self._stop = stop_on_crossing
+        with nogil:
+            csr = devicetwin_ftz_on()
+            done = self._run(n_steps, out, out_step0, steps_per_sample)
+            devicetwin_ftz_off(csr)
+        return done
+
+    cdef Py_ssize_t _run(self, long long n_steps, double[:, ::1] out, long long out_step0,
+                         long long steps_per_sample) noexcept nogil:
+        cdef long long s, end = self.step + n_steps
+        cdef Py_ssize_t n = self.n, pad = self.pad, w = self.width
+        cdef Py_ssize_t seg, j, k, c, r, col, nrow = self._lead.shape[0]
+        cdef double dt = self.dt_ms, acc, vold, thr = self.threshold
+        cdef double* vo
+        cdef double* vn
+        cdef const double* gr = &self._gr[0]
+        cdef const double* gd = &self._gd[0]
+        cdef double* h = &self._h[0]
+        cdef long long start = self.step
+        self.n_crossings = 0
+        s = self.step
+        while s < end:
+            if self._cur == 0:
+                vo = &self._va[0]
+                vn = &self._vb[0]
+            else:
+                vo = &self._vb[0]
+                vn = &self._va[0]
+            if s % steps_per_sample == 0:
+                col = <Py_ssize_t>((s - out_step0) // steps_per_sample)
+                for r in range(nrow):
+                    out[r, col] = _dot(&self._lead[r, 0], vo + pad, n)
+            # the CSR remainder, from the old potential
+            for k in range(self._rem_rows.shape[0]):
+                r = self._rem_rows[k]
+                acc = 0.0
+                for j in range(self._rem_ptr[k], self._rem_ptr[k + 1]):
+                    acc = acc + self._rem_w[j] * (vo[pad + self._rem_idx[j]] - vo[pad + r])
+                self._rem_cur[k] = acc
+            for seg in range(self._seg_par.shape[0]):
+                if self.model == 0:
+                    _ms_segment(vo + pad, vn + pad, h, gr + pad, gd + pad, w,
+                                self._seg_start[seg], self._seg_start[seg + 1],
+                                &self._seg_par[seg, 0])
+                else:
+                    _ap_segment(vo + pad, vn + pad, h, gr + pad, gd + pad, w,
+                                self._seg_start[seg], self._seg_start[seg + 1], dt,
+                                &self._seg_par[seg, 0])
+            for k in range(self._rem_rows.shape[0]):
+                vn[pad + self._rem_rows[k]] += self._rem_cur[k]
+            for j in range(self._n_stim):
+                if self._stim_on[j] <= s < self._stim_off[j]:
+                    for k in range(self._stim_ptr[j], self._stim_ptr[j + 1]):
+                        vn[pad + self._stim_cells[k]] += dt * self._stim_cur[j]
+            self._cur = 1 - self._cur
+            s += 1
+            # upward threshold crossings of the sentinels
+            for k in range(self._sent_cells.shape[0]):
+                c = self._sent_cells[k] + pad
+                vold = vo[c]
+                if vold < thr <= vn[c]:
+                    self._cross_sent[self.n_crossings] = k
+                    self._cross_step[self.n_crossings] = s
+                    self.n_crossings += 1
+            if self.n_crossings > 0 and self._stop:
+                break
+        self.step = s
+        return <Py_ssize_t>(s - start)
+
+
+cdef extern from *:
+    """
+    static int devicetwin_cpu_avx2_fma(void) {
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int devicetwin_cpu_avx2_fma() noexcept nogil
+
+
+def cpu_has_avx2_fma():
+    """Whether this CPU can run the AVX2 + FMA build of the kernel."""
+    return bool(devicetwin_cpu_avx2_fma())

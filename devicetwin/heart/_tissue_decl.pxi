@@ -1,0 +1,40 @@
+# Declarations of the tissue kernel: two phenomenological ionic models on a graph whose
+# Laplacian is split into two fixed-offset diagonals (offsets 1 and `width`, vectorisable)
+# and a short CSR remainder for the edges that fit no diagonal.
+
+cdef class Tissue:
+    cdef readonly Py_ssize_t n
+    cdef readonly Py_ssize_t pad
+    cdef readonly Py_ssize_t width
+    cdef readonly int model
+    cdef readonly double dt_ms
+    cdef readonly long long step
+    cdef int _cur
+    cdef double[::1] _va
+    cdef double[::1] _vb
+    cdef double[::1] _h
+    cdef const double[::1] _gr
+    cdef const double[::1] _gd
+    cdef const Py_ssize_t[::1] _seg_start
+    cdef const double[:, ::1] _seg_par
+    cdef const Py_ssize_t[::1] _rem_rows
+    cdef const Py_ssize_t[::1] _rem_ptr
+    cdef const Py_ssize_t[::1] _rem_idx
+    cdef const double[::1] _rem_w
+    cdef double[::1] _rem_cur
+    cdef Py_ssize_t[::1] _stim_ptr
+    cdef Py_ssize_t[::1] _stim_cells
+    cdef long long[::1] _stim_on
+    cdef long long[::1] _stim_off
+    cdef double[::1] _stim_cur
+    cdef Py_ssize_t _n_stim
+    cdef const Py_ssize_t[::1] _sent_cells
+    cdef readonly Py_ssize_t n_crossings
+    cdef Py_ssize_t[::1] _cross_sent
+    cdef long long[::1] _cross_step
+    cdef const double[:, ::1] _lead
+    cdef double threshold
+    cdef bint _stop
+
+    cdef Py_ssize_t _run(self, long long n_steps, double[:, ::1] out, long long out_step0,
+                         long long steps_per_sample) noexcept nogil

@@ -1,0 +1,123 @@
+"""Glue between an :class:`~devicetwin.heart.anatomy.Anatomy` and the kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+import devicetwin.heart._kernel as _kernel
+import devicetwin.heart._kernel_avx2 as _kernel_avx2
+from devicetwin.heart.anatomy import Anatomy
+from devicetwin.heart.ionic import IonicModel, resting_state, segment_table
+from devicetwin.heart.reference import ReferenceTissue
+
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.intp]
+AnyTissue = _kernel.Tissue | _kernel_avx2.Tissue
+
+#: The kernel build this CPU runs: AVX2 + FMA where available, else the portable one.
+KERNEL_BUILD = "avx2" if _kernel.cpu_has_avx2_fma() else "portable"
+
+
+@dataclass(frozen=True)
+class KernelArgs:
+    """The constructor arguments shared by the Cython and the NumPy tissue."""
+
+    model: int
+    dt_ms: float
+    width: int
+    gr: FloatArray
+    gd: FloatArray
+    seg_start: IndexArray
+    seg_par: FloatArray
+    rem_rows: IndexArray
+    rem_ptr: IndexArray
+    rem_idx: IndexArray
+    rem_w: FloatArray
+    lead: FloatArray
+    v0: FloatArray
+    h0: FloatArray
+
+
+def kernel_arguments(
+    anatomy: Anatomy, model: IonicModel, dt_ms: float, lead: FloatArray
+) -> KernelArgs:
+    """The arguments for a tissue at rest."""
+    rows, ptr, idx, w = anatomy.remainder_csr()
+    seg_start = np.array(
+        [s.start for s in anatomy.segments] + [anatomy.segments[-1].stop], dtype=np.intp
+    )
+    v0, h0 = resting_state(model)
+    return KernelArgs(
+        model=model.value,
+        dt_ms=dt_ms,
+        width=anatomy.width,
+        gr=np.ascontiguousarray(anatomy.gr, dtype=np.float64),
+        gd=np.ascontiguousarray(anatomy.gd, dtype=np.float64),
+        seg_start=seg_start,
+        seg_par=segment_table(model, [s.kind for s in anatomy.segments], dt_ms),
+        rem_rows=rows,
+        rem_ptr=ptr,
+        rem_idx=idx,
+        rem_w=w,
+        lead=np.ascontiguousarray(lead, dtype=np.float64),
+        v0=np.full(anatomy.n, v0),
+        h0=np.full(anatomy.n, h0),
+    )
+
+
+def make_tissue(
+    anatomy: Anatomy,
+    model: IonicModel,
+    dt_ms: float,
+    lead: FloatArray,
+    sentinels: list[int],
+    *,
+    build: str | None = None,
+) -> AnyTissue:
+    """The compiled tissue at rest (``build``: "avx2", "portable" or None for this CPU's best)."""
+    a = kernel_arguments(anatomy, model, dt_ms, lead)
+    chosen = KERNEL_BUILD if build is None else build
+    cls = _kernel_avx2.Tissue if chosen == "avx2" else _kernel.Tissue
+    return cls(
+        a.model,
+        a.dt_ms,
+        a.width,
+        a.gr,
+        a.gd,
+        a.seg_start,
+        a.seg_par,
+        a.rem_rows,
+        a.rem_ptr,
+        a.rem_idx,
+        a.rem_w,
+        np.array(sentinels, dtype=np.intp),
+        a.lead,
+        a.v0,
+        a.h0,
+    )
+
+
+def make_reference(
+    anatomy: Anatomy, model: IonicModel, dt_ms: float, lead: FloatArray
+) -> ReferenceTissue:
+    """The NumPy tissue at rest (same arithmetic as :func:`make_tissue`)."""
+    a = kernel_arguments(anatomy, model, dt_ms, lead)
+    return ReferenceTissue(
+        model=a.model,
+        dt_ms=a.dt_ms,
+        width=a.width,
+        gr=a.gr,
+        gd=a.gd,
+        seg_start=a.seg_start,
+        seg_par=a.seg_par,
+        rem_rows=a.rem_rows,
+        rem_ptr=a.rem_ptr,
+        rem_idx=a.rem_idx,
+        rem_w=a.rem_w,
+        lead=a.lead,
+        v=a.v0,
+        h=a.h0,
+    )
