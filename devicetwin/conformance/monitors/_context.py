@@ -62,7 +62,7 @@ class MonitorContext:
     a_det_idx: I64
     #: Sorted VS positions judged to be crosstalk answered by a safety pace.
     crosstalk_vs_idx: I64
-    #: Spans [ATR_FB, next ATR_END) during which the device runs its fallback mode.
+    #: Spans [ATR_FB, next ATR_END] during which the device runs its fallback mode.
     fallback_start_us: I64
     fallback_end_us: I64
 
@@ -125,12 +125,13 @@ class MonitorContext:
         return mask
 
     def in_fallback(self, t_us: I64) -> BoolArray:
-        """Mask of times inside an ATR fallback span."""
+        """Mask of times inside an ATR fallback span (its ATR_END instant included)."""
         if self.fallback_start_us.size == 0:
             return np.zeros(t_us.shape, dtype=np.bool_)
         k = np.searchsorted(self.fallback_start_us, t_us, side="right") - 1
         kk = np.maximum(k, 0)
-        inside: BoolArray = (k >= 0) & (t_us < self.fallback_end_us[kk])
+        # inclusive: the V event that carries ATR_END was still timed by the fallback mode
+        inside: BoolArray = (k >= 0) & (t_us <= self.fallback_end_us[kk])
         return inside
 
     def x_times(self, kind: MarkerKind) -> I64:
