@@ -143,3 +143,17 @@ def test_far_field_tracking_and_false_mode_switch() -> None:
     sw = srt([*s, ev(3000, MarkerKind.ATR_DUR)])
     r2 = run_monitors(sw, lim, activations=truth)
     assert r2.verdict("far_field_oversensing.false_mode_switches").evidence_t_us == (3_000_000,)
+
+
+def test_fallback_paces_are_not_held_to_av_or_escape_timing() -> None:
+    # In VVI fallback atrial senses are not tracked; the VP carrying ATR_END at 4533 is
+    # still timed by the fallback mode, 133 ms after an AS (SAV 150 would say 4550)
+    s = srt([ev(0, MarkerKind.VP), ev(0, MarkerKind.ATR_FB), ev(3600, MarkerKind.AS),
+             ev(3645, MarkerKind.VP), ev(4400, MarkerKind.AS), ev(4533, MarkerKind.VP),
+             ev(4533, MarkerKind.ATR_END)])
+    off = TimingLimits(mode="DDD", lri_ms=1000, uri_ms=500)
+    r = run_monitors(s, off)
+    assert r.verdict("av_delay.max_sensed_av_error_ms").value is None
+    # without the fallback markers the same AV delays are violations
+    plain = [e for e in s if e.chamber is not Chamber.X]
+    assert not run_monitors(plain, off).verdict("av_delay.max_sensed_av_error_ms").passed

@@ -192,3 +192,13 @@ def test_jitter_below_tolerance_always_matches(
     assert r.timing_error.max_ms <= 8.0
     assert r.timing_error.max_ms == pytest.approx(
         max(abs(j) for j in jitter_us[: len(pred)]) / 1000)
+
+
+def test_unsorted_input_and_original_indices() -> None:
+    pred = ddd_paced(3)
+    dev = list(reversed(pred))
+    r = match(dev, pred)
+    assert r.matched == 6
+    # pairs refer to positions in the caller's sequences
+    for i, j in zip(r.device_index.tolist(), r.predicted_index.tolist(), strict=True):
+        assert dev[i] == pred[j]
