@@ -21,7 +21,7 @@ from devicetwin.conformance.matching import (
     match,
 )
 from devicetwin.conformance.monitors import MonitorReport, MonitorResult, PmtRun, run_monitors
-from devicetwin.conformance.stream import Activation, ActivationOrigin
+from devicetwin.conformance.stream import Activation, ActivationOrigin, EventArrays
 from devicetwin.conformance.verdicts import Limits, Measurement, Verdict, judge
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ConformanceError",
     "Discrepancy",
     "DiscrepancyClass",
+    "EventArrays",
     "Hazard",
     "HazardFinding",
     "Limits",

@@ -169,8 +169,8 @@ def _ratio(num: int, den: int) -> float:
 
 
 def match(
-    device: Sequence[MarkerEvent],
-    predicted: Sequence[MarkerEvent],
+    device: Sequence[MarkerEvent] | EventArrays,
+    predicted: Sequence[MarkerEvent] | EventArrays,
     tolerance: MatchTolerance | None = None,
 ) -> MatchResult:
     """Pair each device event with the twin's predicted event and classify the differences.
@@ -178,9 +178,11 @@ def match(
     Parameters
     ----------
     device:
-        The device's marker stream (any order; sorted stably by ``t_us`` here).
+        The device's marker stream (any order; sorted stably by ``t_us`` here), or its
+        :class:`~devicetwin.conformance.stream.EventArrays` when the caller converted it once
+        to share with :func:`~devicetwin.conformance.monitors.run_monitors`.
     predicted:
-        The twin's predicted marker stream.
+        The twin's predicted marker stream (likewise).
     tolerance:
         Per-kind timing tolerance and search window; default +-8 ms within 100 ms.
 
@@ -190,8 +192,8 @@ def match(
         Counts, precision/recall, timing error distribution and every discrepancy, in time order.
     """
     tol = tolerance or MatchTolerance()
-    dev = EventArrays.from_events(device)
-    pre = EventArrays.from_events(predicted)
+    dev = EventArrays.of(device)
+    pre = EventArrays.of(predicted)
     tol_us = np.array([1000 * tol.tolerance_for(k) for k in KINDS], dtype=np.int64)
     win_us = np.array([1000 * tol.window_for(k) for k in KINDS], dtype=np.int64)
     gd, gp = _groups(dev), _groups(pre)

@@ -85,6 +85,13 @@ class EventArrays:
     width_us: I64
 
     @classmethod
+    def of(cls, events: Sequence[MarkerEvent] | EventArrays) -> EventArrays:
+        """``events`` as arrays: converted once, or returned as is when already converted."""
+        if isinstance(events, EventArrays):
+            return events
+        return cls.from_events(events)
+
+    @classmethod
     def from_events(cls, events: Sequence[MarkerEvent]) -> EventArrays:
         """Build the sorted columns of ``events`` (validated: integer times, no negatives)."""
         n = len(events)

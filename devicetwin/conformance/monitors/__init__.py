@@ -82,7 +82,7 @@ class MonitorReport:
 
 
 def run_monitors(
-    device: Sequence[MarkerEvent],
+    device: Sequence[MarkerEvent] | EventArrays,
     limits: TimingLimits,
     *,
     activations: Sequence[Activation] | None = None,
@@ -93,7 +93,7 @@ def run_monitors(
     Parameters
     ----------
     device:
-        The device's marker events (any order).
+        The device's marker events (any order), or their ``EventArrays`` (converted once).
     limits:
         The programmed timing.
     activations:
@@ -102,7 +102,7 @@ def run_monitors(
     end_us:
         End of the session in microseconds; lets the lower-rate monitor judge a final silence.
     """
-    ev = EventArrays.from_events(device)
+    ev = EventArrays.of(device)
     acts = ActivationArrays.from_activations(activations) if activations is not None else None
     ctx = MonitorContext.build(ev, limits, acts, end_us)
     results: dict[str, MonitorResult] = {}

@@ -202,3 +202,14 @@ def test_unsorted_input_and_original_indices() -> None:
     # pairs refer to positions in the caller's sequences
     for i, j in zip(r.device_index.tolist(), r.predicted_index.tolist(), strict=True):
         assert dev[i] == pred[j]
+
+
+def test_event_arrays_are_accepted_and_equivalent() -> None:
+    from devicetwin.conformance import EventArrays
+
+    pred = ddd_paced(5)
+    dev = shifted(pred, 3, 30)
+    a = match(dev, pred)
+    b = match(EventArrays.from_events(dev), EventArrays.from_events(pred))
+    assert [(d.cls, d.t_us) for d in a.discrepancies] == [(d.cls, d.t_us) for d in b.discrepancies]
+    assert a.matched == b.matched == 9
