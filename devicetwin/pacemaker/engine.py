@@ -774,22 +774,22 @@ class PacemakerModel:
             self._emit_sense(t, _A, _K.TN, False)
             return
         cp = self._cp
-        interval = t - self._atr_last_det
+        first = self._atr_last_det == _NONE
+        fast = t - self._atr_last_det < cp.uri
         self._atr_last_det = t
-        fast = interval < cp.uri
+        if cp.atr and not first:
+            self._atr_record(t, fast)
+            fallback = self._atr_state == _ATR_FALLBACK
         refractory = (
             t < self._pvarp_end or t < self._arp_end or (self._av_pending and not fallback)
         )
         self._atrial_since_v = True
         if refractory:
             self._emit_sense(t, _A, _K.AR, False)
-            if cp.atr:
-                self._atr_record(t, fast)
             return
-        kind = _K.AT if cp.atr and fast else _K.AS
+        kind = _K.AT if fast and self._atr_state != _ATR_IDLE else _K.AS
         if fallback:
             self._emit_sense(t, _A, kind, False)
-            self._atr_record(t, fast)
             return
         if c.trig and t - self._last_ap >= c.uri:
             self._emit_pace(t, _A, self._pace_flags(_A, t, _F_TRIG))
@@ -797,8 +797,6 @@ class PacemakerModel:
             self._a_event(t, True)
             return
         self._emit_sense(t, _A, kind, c.pa)
-        if cp.atr:
-            self._atr_record(t, fast)
         if c.pmt:
             self._pmt_check(t)
         if c.pa:
@@ -830,6 +828,9 @@ class PacemakerModel:
             self._atr_state = _ATR_DURATION
             self._atr_count = 0
             self._emit_x(t, _K.ATR_DUR)
+        elif self._atr_state == _ATR_DURATION and self._atr_fast < _ATR_KEEP:
+            self._atr_state = _ATR_IDLE  # lapsed during the duration: no switch
+            self._emit_x(t, _K.ATR_END)
 
     # ------------------------------------------------------------------ ventricular events
     def _ventricular_detection(self, t: int) -> None:
@@ -905,14 +906,15 @@ class PacemakerModel:
             if pvc and c.pvarp_ext and not self._last_ext:
                 length += c.pvarp_ext
                 ext = True
-            elif self._pmt_pending and tracked_vp and not self._last_ext:
-                length = c.pmt_pvarp
-                ext = True
+            elif self._pmt_pending and paced:
+                if not self._last_ext:
+                    length = c.pmt_pvarp
+                    ext = True
+                self._pmt_pending = False
             self._pvarp_end = t + length
             if ext:
                 self._emit_x(t, _K.PVARP_EXT)
             self._last_ext = ext
-        self._pmt_pending = False
         if not tracked_vp:
             self._pmt_vas.clear()
         self._last_v_tracked = tracked_vp
