@@ -228,3 +228,94 @@ def samples_decode(bytes data, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t n):
         raise FrameError(f"bad sample coding at payload offset {pos}", received=data,
                          expected="payload: canonical sample coding (docs/protocol.md 3.8)")
     return tuple([buf[i] for i in range(n)]), r
+
+
+def samples_check(values):
+    """``values`` as a tuple of ints, after checking each is an int16 (ValueError otherwise)."""
+    cdef tuple t = values if type(values) is tuple else tuple(values)
+    cdef Py_ssize_t i, n = len(t)
+    cdef object o
+    cdef long v
+    for i in range(n):
+        o = t[i]
+        if type(o) is not int:
+            raise ValueError(f"sample {o!r} is not an int")
+        v = o
+        if v < -32768 or v > 32767:
+            raise ValueError(f"sample {v} outside int16")
+    return t
+
+
+def window_decode(bytes data, Py_ssize_t pos, Py_ssize_t end):
+    """Decode a TICK/STREAM payload ``data[pos:end]`` exactly: (t0_us, early_stop, a, v, x).
+
+    Raises FrameError("payload") on any defect, including trailing bytes.
+    """
+    cdef int32_t buf[MAX_SAMPLES]
+    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(data)
+    cdef unsigned long long t0 = 0
+    cdef Py_ssize_t n, i, k, r
+    cdef uint8_t flags
+    cdef list chans = []
+    if pos < 0 or end > len(data) or end - pos < 11:
+        raise FrameError("window payload truncated", received=data,
+                         expected="payload: t0 (8), n (2), flags (1), samples")
+    for i in range(8):
+        t0 |= (<unsigned long long>sp[pos + i]) << (8 * i)
+    n = sp[pos + 8] | (sp[pos + 9] << 8)
+    flags = sp[pos + 10]
+    if n < 1 or n > MAX_SAMPLES or (flags & 0xFE):
+        raise FrameError(f"window of {n} samples with flags {flags:#x}", received=data,
+                         expected="payload: 1..100 samples, flags bit 0 only")
+    r = pos + 11
+    for k in range(3):
+        with nogil:
+            r = samples_decode_kernel(sp, r, end, buf, n)
+        if r < 0:
+            raise FrameError("bad sample coding", received=data,
+                             expected="payload: canonical sample coding (docs/protocol.md 3.8)")
+        chans.append(tuple([buf[i] for i in range(n)]))
+    if r != end:
+        raise FrameError(f"{end - r} trailing payload bytes in a window", received=data,
+                         expected="payload: nothing after the three channels")
+    return t0, bool(flags & 1), chans[0], chans[1], chans[2]
+
+
+def window_frame_encode(int type_code, int seq, unsigned long long t0_us, bint early_stop,
+                        a, v, x):
+    """Wire bytes (COBS + delimiter) of an unauthenticated TICK/STREAM frame.
+
+    The samples must already be validated int16 tuples of equal length 1..100 (a Tick's).
+    """
+    cdef int32_t buf[MAX_SAMPLES]
+    cdef uint8_t raw[1024]
+    cdef uint8_t wire[1040]
+    cdef Py_ssize_t n = len(a), i, k, o = 0, m
+    cdef uint32_t crc
+    cdef object chan
+    if n < 1 or n > MAX_SAMPLES or len(v) != n or len(x) != n:
+        raise ValueError(f"window of {len(a)}/{len(v)}/{len(x)} samples")
+    raw[0] = 1
+    raw[1] = <uint8_t>type_code
+    raw[2] = 0
+    raw[3] = <uint8_t>(seq & 0xFF)
+    raw[4] = <uint8_t>((seq >> 8) & 0xFF)
+    for i in range(8):
+        raw[5 + i] = <uint8_t>((t0_us >> (8 * i)) & 0xFF)
+    raw[13] = <uint8_t>(n & 0xFF)
+    raw[14] = <uint8_t>(n >> 8)
+    raw[15] = 1 if early_stop else 0
+    o = 16
+    for chan in (a, v, x):
+        for i in range(n):
+            buf[i] = <int32_t>(<long>chan[i])
+        with nogil:
+            o += samples_encode_kernel(buf, n, raw + o)
+    with nogil:
+        crc = crc32c_kernel(raw, o, 0)
+        for k in range(4):
+            raw[o + k] = <uint8_t>((crc >> (8 * k)) & 0xFF)
+        o += 4
+        m = cobs_encode_kernel(raw, o, wire)
+        wire[m] = 0
+    return PyBytes_FromStringAndSize(<char*>wire, m + 1)

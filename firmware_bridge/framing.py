@@ -152,6 +152,35 @@ def py_samples_decode(data: bytes, pos: int, end: int, n: int) -> tuple[tuple[in
     return tuple(out), pos
 
 
+def py_samples_check(values: object) -> tuple[int, ...]:
+    """``values`` as a tuple of ints after checking each is an int16 (ValueError otherwise)."""
+    t = values if type(values) is tuple else tuple(values)  # type: ignore[arg-type]
+    for v in t:
+        if type(v) is not int:
+            raise ValueError(f"sample {v!r} is not an int")
+        if not -32768 <= v <= 32767:
+            raise ValueError(f"sample {v} outside int16")
+    return t
+
+
+def py_window_decode(data: bytes, pos: int, end: int
+                     ) -> tuple[int, bool, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Decode a TICK/STREAM payload ``data[pos:end]`` exactly: (t0_us, early_stop, a, v, x)."""
+    if end - pos < 11:
+        raise _bad_samples(data, pos, "window payload truncated")
+    t0 = int.from_bytes(data[pos : pos + 8], "little")
+    n = data[pos + 8] | data[pos + 9] << 8
+    flags = data[pos + 10]
+    if not 1 <= n <= 100 or flags & 0xFE:
+        raise _bad_samples(data, pos, f"window of {n} samples with flags {flags:#x}")
+    a, r = py_samples_decode(data, pos + 11, end, n)
+    v, r = py_samples_decode(data, r, end, n)
+    x, r = py_samples_decode(data, r, end, n)
+    if r != end:
+        raise _bad_samples(data, r, f"{end - r} trailing bytes after the samples")
+    return t0, bool(flags & 1), a, v, x
+
+
 def _bad_samples(data: bytes, pos: int, why: str) -> FrameError:
     return FrameError(f"bad sample coding at payload offset {pos}: {why}", received=bytes(data),
                       expected="payload: canonical sample coding (docs/protocol.md 3.8)")
@@ -162,6 +191,10 @@ cobs_encode: Callable[[bytes], bytes] = py_cobs_encode
 cobs_decode: Callable[[bytes], bytes] = py_cobs_decode
 samples_encode: Callable[[Sequence[int]], bytes] = py_samples_encode
 samples_decode: Callable[[bytes, int, int, int], tuple[tuple[int, ...], int]] = py_samples_decode
+samples_check: Callable[[object], tuple[int, ...]] = py_samples_check
+window_decode: Callable[
+    [bytes, int, int], tuple[int, bool, tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+] = py_window_decode
 HAVE_FAST = False
 
 try:  # the compiled kernels, when `make build` has built them
@@ -174,4 +207,6 @@ else:
     cobs_decode = _fast.cobs_decode
     samples_encode = _fast.samples_encode
     samples_decode = _fast.samples_decode
+    samples_check = _fast.samples_check
+    window_decode = _fast.window_decode
     HAVE_FAST = True

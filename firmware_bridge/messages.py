@@ -10,8 +10,9 @@ import enum
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Self, TypeVar
 
+from firmware_bridge import framing
 from firmware_bridge.errors import EncodeError
 from firmware_bridge.wire import (
     MAX_ERROR_TEXT,
@@ -238,17 +239,11 @@ class Interrogation:
 
 
 def _samples(name: str, values: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(values, tuple):
-        out = values
-    elif hasattr(values, "tolist"):
-        out = tuple(values.tolist())
-    else:
-        out = tuple(values)
-    for v in out:
-        if type(v) is not int or not INT16_MIN <= v <= INT16_MAX:
-            raise EncodeError(f"{name} sample {v!r} is not an int16",
-                              expected=f"integers in [{INT16_MIN}, {INT16_MAX}]")
-    return out
+    try:
+        return framing.samples_check(values.tolist() if hasattr(values, "tolist") else values)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise EncodeError(f"{name}: {exc}",
+                          expected=f"integers in [{INT16_MIN}, {INT16_MAX}]") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +283,18 @@ class Tick:
         object.__setattr__(self, "ventricular_uv", v)
         object.__setattr__(self, "activity_mg", x)
         object.__setattr__(self, "early_stop", bool(self.early_stop))
+
+    @classmethod
+    def _trusted(cls, t0_us: int, atrial_uv: tuple[int, ...], ventricular_uv: tuple[int, ...],
+                 activity_mg: tuple[int, ...], early_stop: bool) -> Self:
+        """Build without validation: for the decoder, whose output is already checked."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "t0_us", t0_us)
+        object.__setattr__(obj, "atrial_uv", atrial_uv)
+        object.__setattr__(obj, "ventricular_uv", ventricular_uv)
+        object.__setattr__(obj, "activity_mg", activity_mg)
+        object.__setattr__(obj, "early_stop", early_stop)
+        return obj
 
     @property
     def n_samples(self) -> int:

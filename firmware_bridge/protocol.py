@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from firmware_bridge import framing
 from firmware_bridge.errors import EncodeError, FrameError
@@ -59,7 +60,7 @@ _INTERROGATION_FIXED = struct.Struct("<BBBBQ")
 _TELEMETRY = struct.Struct("<QHBHH11I")
 _ERROR_FIXED = struct.Struct("<BI")
 _PARAM = struct.Struct("<Bi")
-_KNOWN_TYPES = frozenset(int(t) for t in MessageType)
+_TYPE_BY_CODE = {int(t): t for t in MessageType}
 
 
 def compute_tag(key: bytes, data: bytes) -> bytes:
@@ -76,8 +77,7 @@ class AuthInfo:
     verified: bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """A decoded frame: header fields, the message, and the auth trailer if any."""
 
     type: MessageType
@@ -85,6 +85,11 @@ class Frame:
     message: Message
     auth: AuthInfo | None = None
     version: int = PROTOCOL_VERSION
+
+
+_window_frame_encode: Callable[..., bytes] | None = None
+if framing.HAVE_FAST:
+    from firmware_bridge._fastcodec import window_frame_encode as _window_frame_encode
 
 
 # ---- encoding ---------------------------------------------------------------------------------
@@ -189,6 +194,11 @@ def encode_raw(msg: Message, seq: int, *, key: bytes | None = None,
 def encode(msg: Message, seq: int, *, key: bytes | None = None,
            counter: int | None = None) -> bytes:
     """Wire bytes of one frame: COBS(raw) followed by the 0x00 delimiter."""
+    if _window_frame_encode is not None and isinstance(msg, Tick) and key is None \
+            and counter is None and 0 <= seq <= 0xFFFF:
+        # compiled fast path for the lock-step hot loop (same bytes, see the tests)
+        return _window_frame_encode(msg.TYPE, seq, msg.t0_us, msg.early_stop, msg.atrial_uv,
+                                    msg.ventricular_uv, msg.activity_mg)
     return framing.cobs_encode(encode_raw(msg, seq, key=key, counter=counter)) + b"\x00"
 
 
@@ -239,14 +249,10 @@ class _Reader:
 
 def _decode_payload(t: MessageType, r: _Reader) -> Message:
     if t in (MessageType.TICK, MessageType.STREAM):
-        t0, n, flags = r.take(_WINDOW_FIXED)
-        if not 1 <= n <= 100 or flags & ~1:
-            raise _bad("payload", r.data, f"window of {n} samples with flags {flags:#x}")
-        a, r.pos = framing.samples_decode(r.data, r.pos, r.end, n)
-        v, r.pos = framing.samples_decode(r.data, r.pos, r.end, n)
-        x, r.pos = framing.samples_decode(r.data, r.pos, r.end, n)
+        t0, early, a, v, x = framing.window_decode(r.data, r.pos, r.end)
+        r.pos = r.end
         cls = Tick if t is MessageType.TICK else Stream
-        return cls(t0, a, v, x, bool(flags & 1))
+        return cls._trusted(t0, a, v, x, early)
     if t is MessageType.EVENTS:
         t0, consumed, flags, count = r.take(_EVENTS_FIXED)
         if flags & ~3:
@@ -303,9 +309,9 @@ def decode_raw(raw: bytes, key: bytes | None = None) -> Frame:
     version, type_code, flags, seq = _HEADER.unpack_from(raw)
     if version != PROTOCOL_VERSION:
         raise _bad("version", raw, f"protocol version {version}, expected {PROTOCOL_VERSION}")
-    if type_code not in _KNOWN_TYPES:
+    t = _TYPE_BY_CODE.get(type_code)
+    if t is None:
         raise _bad("type", raw, f"unknown message type {type_code:#04x}")
-    t = MessageType(type_code)
     if flags & ~FLAG_AUTH or (flags & FLAG_AUTH and not t.requires_auth):
         raise _bad("flags", raw, f"flags {flags:#04x} not allowed on {t.name}")
     auth = None

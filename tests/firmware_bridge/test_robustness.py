@@ -207,3 +207,14 @@ def test_fast_and_reference_kernels_agree_on_bad_samples() -> None:
                 assert err.reason == "payload"
             else:
                 raise AssertionError(f"{fn} accepted {bad!r}")
+
+
+@given(windows(Tick), u16)
+def test_compiled_window_path_matches_reference(window: Tick, seq: int) -> None:
+    reference = framing.py_cobs_encode(protocol.encode_raw(window, seq)) + b"\x00"
+    assert protocol.encode(window, seq) == reference
+    raw = framing.py_cobs_decode(reference[:-1])
+    fast = framing.window_decode(raw, 5, len(raw) - 4)
+    slow = framing.py_window_decode(raw, 5, len(raw) - 4)
+    assert fast == slow == (window.t0_us, window.early_stop, window.atrial_uv,
+                            window.ventricular_uv, window.activity_mg)
