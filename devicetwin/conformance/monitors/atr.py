@@ -14,8 +14,9 @@ from devicetwin.conformance.monitors._context import (
     MonitorResult,
     count_measurement,
     info_measurement,
+    take,
 )
-from devicetwin.conformance.stream import I64
+from devicetwin.conformance.stream import I64, K
 from devicetwin.pacemaker.markers import MarkerKind
 
 ATR_REQ = "A-13"
@@ -149,12 +150,42 @@ def atr(ctx: MonitorContext) -> MonitorResult:
 
     missed = np.sort(np.concatenate([miss_on, at(miss_fb), at(miss_end)]))
     unexpected = np.sort(np.concatenate([extra_on, at(extra_fb), at(extra_end)]))
+    mis = _misclassified_senses(ctx, det_t, dur_t, end_t)
     return MonitorResult(name, (
         count_measurement(names[0], ATR_REQ,
                           "ATR markers A-13 required but missing or mistimed", missed),
         count_measurement(names[1], ATR_REQ, "ATR markers A-13 did not call for", unexpected),
+        count_measurement(f"{name}.misclassified_atrial_senses", ATR_REQ,
+                          "atrial senses marked AS/AT against A-13", mis),
         info_measurement(f"{name}.episodes", ATR_REQ, "atrial tachy onsets (A-13)",
                          float(exp.onset_t_us.size), "episodes", exp.onset_t_us),
     ), names, {"expected_onsets_t_us": exp.onset_t_us.tolist(),
                "expected_fallback_t_us": at(exp.fallback_v).tolist(),
                "expected_end_t_us": at(exp.end_v).tolist()})
+
+
+def _misclassified_senses(ctx: MonitorContext, det_t: I64, dur_t: I64, end_t: I64) -> I64:
+    """Non-refractory atrial senses whose AS/AT marking disagrees with A-13.
+
+    While ATR is on (from an ATR_DUR, its own instant included, to the next ATR_END) a sense
+    whose interval from the previous atrial detection (AS, AR, AT) is shorter than the URI is
+    AT; every other non-refractory sense is AS.
+    """
+    ev = ctx.ev
+    kinds = ev.kind[ctx.a_det_idx]
+    if det_t.size < 1:
+        return det_t
+    is_as = kinds == K[MarkerKind.AS]
+    is_at = kinds == K[MarkerKind.AT]
+    short = np.zeros(det_t.shape, dtype=np.bool_)
+    short[1:] = np.diff(det_t) < ctx.limits.uri_ms * MS
+    on = np.zeros(det_t.shape, dtype=np.bool_)
+    if dur_t.size:
+        k = np.searchsorted(dur_t, det_t, side="right") - 1
+        start = dur_t[np.maximum(k, 0)]
+        e = np.searchsorted(end_t, start, side="left").astype(np.int64)
+        stop = take(end_t, e, int(np.iinfo(np.int64).max))
+        on = (k >= 0) & (det_t <= stop)
+    want_at = on & short
+    bad: I64 = det_t[(is_as & want_at) | (is_at & ~want_at)]
+    return bad

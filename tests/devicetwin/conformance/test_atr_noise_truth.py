@@ -157,3 +157,21 @@ def test_fallback_paces_are_not_held_to_av_or_escape_timing() -> None:
     # without the fallback markers the same AV delays are violations
     plain = [e for e in s if e.chamber is not Chamber.X]
     assert not run_monitors(plain, off).verdict("av_delay.max_sensed_av_error_ms").passed
+
+
+def test_at_marking_while_atr_is_on() -> None:
+    # flutter detections outside PVARP are AT while ATR is on (from 9600, its onset included)
+    # and AS before it; the first sinus P after the flutter (600 ms later) is AS again
+    base = atr_stream()
+
+    def relabel(s: list[MarkerEvent], times: dict[int, MarkerKind]) -> list[MarkerEvent]:
+        return [ev(e.t_us // 1000, times[e.t_us // 1000])
+                if e.chamber is Chamber.A and e.t_us // 1000 in times else e for e in s]
+
+    good = relabel(base, {9000: MarkerKind.AS, 9600: MarkerKind.AT, 12000: MarkerKind.AT})
+    r = run_monitors(good, ATR)
+    assert r.verdict("atr.misclassified_atrial_senses").value == 0
+    bad = relabel(base, {9000: MarkerKind.AT, 12000: MarkerKind.AS})
+    v = run_monitors(bad, ATR).verdict("atr.misclassified_atrial_senses")
+    assert v.evidence_t_us == (9_000_000, 12_000_000)
+    assert not run_monitors(bad, ATR).hazards[Hazard.ATRIAL_TACHYARRHYTHMIA_HANDLING].detected
