@@ -582,8 +582,7 @@ class PacemakerModel:
         self._atr_count = 0
         self._fb_t0 = 0
         self._fb_i0 = 0
-        lo, hi = cfg.lrl * 1000, max(cfg.lrl, cfg.msr) * 1000
-        self._sensor_mppm = min(max(self._sensor_mppm, lo), hi) if cfg.rate else lo
+        self._sensor_mppm = cfg.lrl * 1000
         self._sensor_int = 1000 * interval_ms(self._sensor_mppm // 1000)
         esc, flags = self._escape(t, False)
         if cfg.a_single:
@@ -643,13 +642,15 @@ class PacemakerModel:
             flags |= _F_MAGNET
         return flags
 
-    def _vp_time(self, natural: int, flags: int) -> tuple[int, int]:
+    def _vp_time(self, natural: int, flags: int, floor: bool = True) -> tuple[int, int]:
+        """A ventricular pace time: never sooner than last V + URI (A-3) nor, for AV-delay and
+        tracked paces (``floor``), than the rate-smoothing bound (A-10)."""
         t = natural
         upper = self._last_v + self._c.uri
         if upper > t:
             t = upper
-            flags = (flags & ~(_F_HYST | _F_SENSOR)) | _F_UPPER
-        if self._v_lb > t:
+            flags = (flags & ~(_F_HYST | _F_SENSOR | _F_SMOOTH)) | _F_UPPER
+        if floor and self._v_lb > t:
             t = self._v_lb
             flags = (flags & ~(_F_HYST | _F_SENSOR | _F_UPPER)) | _F_SMOOTH
         return t, flags
@@ -716,16 +717,11 @@ class PacemakerModel:
         if c.a_single:
             if not c.pa:
                 return
-            esc, flags = self._escape(t, not paced and not c.trig)
-            due = t + esc
+            hyst = not paced and not c.trig
+            esc, flags = self._escape(t, hyst)
             if c.smooth and prev != _NONE:
-                rr = t - prev
-                x = 1000 * ((rr // 1000) * c.smooth // 100)
-                if rr + x < esc:
-                    due, flags = t + rr + x, _F_SMOOTH
-                elif t + rr - x > due:
-                    due, flags = t + rr - x, _F_SMOOTH
-            self._a_due, self._a_flags = due, flags
+                esc, flags = self._smooth(esc, flags, t - prev, hyst)
+            self._a_due, self._a_flags = t + esc, flags
             return
         if not c.pv:
             return  # ODO, OAO: markers only
@@ -855,7 +851,7 @@ class PacemakerModel:
                 self._v_due = natural if natural >= upper else upper
                 self._v_flags = _F_SAFETY
             return
-        pvc = c.pvc_on and not self._atrial_since_v
+        pvc = c.pvc_on and not self._atrial_since_v and self._last_v != _NONE
         if c.trig and t - self._last_vp >= c.uri:
             self._emit_pace(t, _V, self._pace_flags(_V, t, _F_TRIG))
             self._v_due = NEVER
@@ -937,13 +933,12 @@ class PacemakerModel:
         if c.a_single:
             return
         hyst = self._a_ref_sensed if c.pa else not paced
-        esc, flags = self._escape(t, hyst and not c.trig)
+        hyst = hyst and not c.trig
+        esc, flags = self._escape(t, hyst)
         lb = _NONE
         if c.smooth and rr:
-            x = 1000 * ((rr // 1000) * c.smooth // 100)
-            if rr + x < esc:
-                esc, flags = rr + x, _F_SMOOTH
-            lb = t + rr - x
+            esc, flags = self._smooth(esc, flags, rr, hyst)
+            lb = t + rr - 1000 * ((rr // 1000) * c.smooth // 100)
         self._v_lb = lb
         self._v_esc_end = t + esc
         self._v_esc_flags = flags
@@ -952,7 +947,20 @@ class PacemakerModel:
             if not c.atrial_timing or pvc:
                 self._a_due, self._a_flags = t + esc - self._pav, flags
         elif c.pv:
-            self._v_due, self._v_flags = self._vp_time(t + esc, flags)
+            self._v_due, self._v_flags = self._vp_time(t + esc, flags, False)
+
+    def _smooth(self, esc: int, flags: int, rr: int, hyst: bool) -> tuple[int, int]:
+        """A-10: keep the next interval within RR -/+ floor(RR * pct / 100) (RR in whole ms);
+        the lengthening bound never exceeds the interval the escape would have without it."""
+        c = self._c
+        x = 1000 * ((rr // 1000) * c.smooth // 100)
+        if esc > rr + x:
+            return rr + x, _F_SMOOTH
+        if esc + x < rr:
+            limit = c.hri if hyst and c.hri else c.lri
+            lo = min(rr - x, limit)
+            return lo, (_F_SMOOTH if lo != esc else flags)
+        return esc, flags
 
     # ------------------------------------------------------------------ noise (A-11)
     def _noise(self, ch: int, t: int) -> bool:
