@@ -20,3 +20,6 @@ def window_frame_encode(
     v: tuple[int, ...],
     x: tuple[int, ...],
 ) -> bytes: ...
+def window_frame_decode(
+    raw: bytes,
+) -> tuple[int, int, bool, tuple[int, ...], tuple[int, ...], tuple[int, ...]]: ...

@@ -319,3 +319,23 @@ def window_frame_encode(int type_code, int seq, unsigned long long t0_us, bint e
         m = cobs_encode_kernel(raw, o, wire)
         wire[m] = 0
     return PyBytes_FromStringAndSize(<char*>wire, m + 1)
+
+
+def window_frame_decode(bytes raw):
+    """Check and decode a raw (COBS-removed) unauthenticated TICK/STREAM frame of version 1.
+
+    Returns (seq, t0_us, early_stop, a, v, x); raises FrameError("crc") or FrameError("payload").
+    The caller has checked the length (9..1024), version 1, flags 0 and the type.
+    """
+    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(raw)
+    cdef Py_ssize_t n = len(raw)
+    cdef uint32_t crc, got
+    with nogil:
+        crc = crc32c_kernel(sp, n - 4, 0)
+    got = (<uint32_t>sp[n - 4]) | (<uint32_t>sp[n - 3] << 8) | (<uint32_t>sp[n - 2] << 16) | (
+        <uint32_t>sp[n - 1] << 24)
+    if crc != got:
+        raise FrameError(f"CRC {got:#010x} does not match the frame", received=raw,
+                         expected="crc: docs/protocol.md")
+    t0, early, a, v, x = window_decode(raw, 5, n - 4)
+    return sp[3] | (sp[4] << 8), t0, early, a, v, x
