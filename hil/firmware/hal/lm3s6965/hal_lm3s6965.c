@@ -25,14 +25,14 @@
 #define FR_RXFE (1u << 4)
 #define FR_TXFF (1u << 5)
 #define RCGC1 REG(0x400FE104u)
+#define RCC REG(0x400FE060u)
 #define NVIC_ISER0 REG(0xE000E100u)
 #define SYST_CSR REG(0xE000E010u)
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
 
-/* QEMU clocks the lm3s6965evb SysTick from a 12 MHz system clock by default. */
 #ifndef FW_CPU_HZ
-#define FW_CPU_HZ 12000000u
+#define FW_CPU_HZ 50000000u
 #endif
 
 #define RX_RING 4096u /* power of two: a few TICK frames */
@@ -60,10 +60,13 @@ void hal_rx_push(uint8_t byte)
 
 void UART0_IRQHandler(void)
 {
+    /* Clear first, then drain: a byte that lands after the last FR check raises the interrupt
+     * again (QEMU's PL011 signals RX only when its FIFO goes from empty to one byte, so clearing
+     * after draining could lose that edge and stall the link). */
+    UART_ICR = 0x7F0u;
     while ((UART_FR & FR_RXFE) == 0u) {
         hal_rx_push((uint8_t)UART_DR);
     }
-    UART_ICR = 0x7F0u;
 }
 
 void SysTick_Handler(void)
@@ -88,9 +91,12 @@ void hal_init(void)
     UART_IM = (1u << 4) | (1u << 6); /* receive and receive-timeout interrupts */
     UART_CTL = 0x301u; /* UARTEN, TXE, RXE */
     NVIC_ISER0 = 1u << 5;
+    /* System clock: PLL 200 MHz / (SYSDIV 3 + 1) = 50 MHz (RCC USESYSDIV); writing RCC also
+     * makes QEMU propagate the clock to SysTick. */
+    RCC = (RCC & ~(0xFu << 23)) | (1u << 22) | (3u << 23);
     SYST_RVR = FW_CPU_HZ / 1000u - 1u;
     SYST_CVR = 0;
-    SYST_CSR = 3u; /* enable, interrupt, reference clock */
+    SYST_CSR = 7u; /* enable, interrupt, processor clock */
     __asm volatile("cpsie i" ::: "memory");
 }
 
