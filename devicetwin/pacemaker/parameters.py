@@ -218,7 +218,7 @@ _SPECS: list[ParameterSpec] = [
     _spec("atr_fallback_time_min", "min", _r(1, 5, 1), "1-5 step 1 min", 1, _TRACKING),
     _spec("ventricular_blanking_ms", "ms", _r(30, 60, 10), "30-60 step 10 ms", 40, _DUAL),
     _spec("activity_threshold", "", tuple(ActivityThreshold), "an ActivityThreshold",
-          ActivityThreshold.MED, _R_MODES, kind=Kind.ENUM, wire_unit="milli-g"),
+          ActivityThreshold.MED, _R_MODES, kind=Kind.ENUM, wire_unit="index"),
     _spec("reaction_time_s", "s", _r(10, 50, 10), "10-50 step 10 s", 30, _R_MODES,
           tolerance="+-3 s"),
     _spec("response_factor", "", _r(1, 16, 1), "1-16 step 1", 8, _R_MODES),

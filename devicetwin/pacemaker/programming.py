@@ -110,7 +110,8 @@ class Programming:
 
         Rates in ppm, times in ms, amplitudes in mV, pulse widths in us, sensitivities in uV,
         percentages in %, Off and False as 0, True as 1, ``mode`` as ``Mode.wire_code``,
-        ``activity_threshold`` in milli-g, ``lower_rate_timing`` 0 (ventricular) / 1 (atrial).
+        ``activity_threshold`` as its index (V-Low 0 .. V-High 6), ``lower_rate_timing`` 0
+        (ventricular) / 1 (atrial). See ``docs/assumptions.md`` A-20.
         """
         return {name: spec.to_wire(getattr(self, name)) for name, spec in PARAMETERS.items()}
 
