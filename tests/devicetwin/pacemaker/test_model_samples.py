@@ -48,3 +48,16 @@ def test_activity_epochs_drive_the_sensor() -> None:
     zeros = np.zeros(n, dtype=np.int16)
     model.process_samples(0, zeros, zeros, np.full(n, -200, dtype=np.int16))
     assert model.sensor_rate_ppm == 66
+
+
+def test_snapshot_covers_the_front_end() -> None:
+    # The second block's P wave starts at its first sample: after restore the front end must
+    # have the same 16-sample history and dead time as before, so the same markers come out.
+    atrial, ventricular = _signals(3000)
+    model = PacemakerModel(Programming.nominal(Mode.DDD))
+    model.process_samples(0, atrial[:1500], ventricular[:1500])
+    snap = model.snapshot()
+    a = model.process_samples(1_500_000, atrial[1500:], ventricular[1500:])
+    model.restore(snap)
+    b = model.process_samples(1_500_000, atrial[1500:], ventricular[1500:])
+    assert a == b and a

@@ -261,3 +261,24 @@ def test_snapshot_restore_is_exact(prog: Programming, dets: list[tuple[int, Cham
     b = model.run_detections(dets[half:], end)
     assert a == b
     assert first + a == PacemakerModel(prog).run_detections(dets, end)
+
+
+@RELAX
+@given(programmings(modes=[Mode.AAI, Mode.VVI, Mode.VDD, Mode.DDI, Mode.DDD], extras=False,
+                    atrial_timing=False), detections())
+def test_hysteresis_escape_never_longer_than_hri(
+    prog: Programming, dets: list[tuple[int, Chamber]]
+) -> None:
+    # with hysteresis the escape is HRI or LRI, so no pacing-chamber gap exceeds HRI, and
+    # a pace flagged HYSTERESIS comes exactly HRI after the event before it in its chamber.
+    assume(prog.hysteresis_rate_ppm is not None)
+    out = simulate(prog, dets)
+    hri = 1000 * interval_ms(prog.hysteresis_rate_ppm or 0)
+    if prog.mode is Mode.AAI:
+        events = [m for m in out if m.kind in (K.AP, K.AS)]
+    else:
+        events = ventricular_events(out)
+    for prev, cur in itertools.pairwise(events):
+        assert cur.t_us - prev.t_us <= hri
+        if cur.flags & PaceFlag.HYSTERESIS and prog.mode in (Mode.AAI, Mode.VVI, Mode.VDD):
+            assert cur.t_us - prev.t_us == hri

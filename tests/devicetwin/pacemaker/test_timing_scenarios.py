@@ -461,3 +461,23 @@ def test_next_pace_due() -> None:
     model.advance_to(850_000)
     assert model.next_pace_due_us() == 1_000_000
     assert PacemakerModel(Programming.nominal(Mode.OFF)).next_pace_due_us() is None
+
+
+def test_output_off_and_unregulated_amplitudes() -> None:
+    # Output Off: the pace is still timed and reported, with amplitude 0 mV.
+    out = run(Mode.DDD, [], 1000, atrial_amplitude_v=None, ventricular_amplitude_v=3.75,
+              ventricular_pulse_width_ms=0.05)
+    assert [(m.kind, m.amplitude_mv, m.width_us) for m in out] == [
+        (K.AP, 0, 400), (K.VP, 3750, 50)]
+
+
+def test_temporary_sense_only_modes() -> None:
+    # ODO: markers only, no pacing. A at 100 -> AS; V at 220 -> VS (atrial event before it);
+    # PVAB covers [220, 320): the A detection at 300 is dropped; V at 400 -> VR (VRP 320 from
+    # 220); A at 600 -> AS (ODO does not pace the ventricle, so it has no PVARP).
+    temp = Programming.nominal(Mode.ODO, allow_temporary_modes=True)
+    model = PacemakerModel(Programming.nominal(Mode.DDD), DeviceState.TEMPORARY, temporary=temp)
+    out = model.run_detections([(100_000, A), (220_000, V), (300_000, A), (400_000, V),
+                                (600_000, A)], 5_000_000)
+    assert [(m.t_us // 1000, m.kind) for m in out] == [
+        (100, K.AS), (220, K.VS), (400, K.VR), (600, K.AS)]
