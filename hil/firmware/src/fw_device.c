@@ -172,6 +172,7 @@ static uint8_t status_to_reason(fw_param_status_t st)
     case FW_PARAM_OK: return FB_NACK_NONE;
     case FW_PARAM_CROSS_RULE: return FB_NACK_CROSS_PARAM_RULE;
     case FW_PARAM_UNKNOWN: return FB_NACK_UNKNOWN_PARAMETER;
+    case FW_PARAM_NOT_APPLICABLE: return FB_NACK_PARAM_NOT_APPLICABLE;
     default: return FB_NACK_PARAM_OUT_OF_RANGE;
     }
 }
@@ -253,6 +254,14 @@ static void on_set_state(fw_device_t *d, uint16_t seq)
     case FB_CMD_TEMPORARY: {
         fw_params_t p = d->prog;
         p.mode = s->mode;
+        fw_params_t nominal;
+        fw_params_nominal(&nominal);
+        for (uint8_t id = FW_F_LRL; id <= (uint8_t)FW_F_LAST; ++id) {
+            int32_t v = 0;
+            if (!fw_param_applies(id, (fw_mode_t)p.mode) && fw_params_get(&nominal, id, &v)) {
+                (void)fw_params_set(&p, id, v); /* unused by the temporary mode */
+            }
+        }
         uint8_t bad = 0, rule = 0;
         fw_param_status_t st = fw_params_check(&p, &bad, &rule);
         if (st != FW_PARAM_OK) {

@@ -7,38 +7,81 @@
 
 static const uint16_t ACTIVITY_THRESHOLD_MG[7] = {20, 40, 60, 80, 100, 120, 140}; /* */
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ------------------------------------------------------------------ marker output */
 
-static void emit(fw_pacer_t *pc, int64_t t, fw_chamber_t ch, fw_marker_kind_t kind,
-                 uint8_t flags)
+/* Markers of the current millisecond are buffered and filtered at its end (A-17, A-21): a sense
+ * that does not inhibit (AR, VR, TN, a crosstalk VS) loses its marker to a pace on its channel in
+ * the same millisecond, and on channel X the first marker of a millisecond wins. */
+static void emit_marker(fw_pacer_t *pc, int64_t t, fw_chamber_t ch, fw_marker_kind_t kind,
+                        uint8_t flags, bool soft)
 {
-    fw_marker_t m;
-    memset(&m, 0, sizeof(m));
+    if (pc->step_n >= FW_STEP_MARKERS) {
+        return;
+    }
+    fw_marker_t *m = &pc->step_buf[pc->step_n];
+    memset(m, 0, sizeof(*m));
     uint64_t t_us = (uint64_t)t * 1000u;
     if (FW_FAULT_ENABLED(US_COUNTER_OVERFLOW)) {
         t_us = (uint64_t)(uint32_t)t_us; /* seeded: a 32-bit microsecond counter */
     }
-    m.t_us = t_us;
-    m.chamber = (uint8_t)ch;
-    m.kind = (uint8_t)kind;
+    m->t_us = t_us;
+    m->chamber = (uint8_t)ch;
+    m->kind = (uint8_t)kind;
     if (kind == FW_MK_AP) {
-        m.flags = flags;
-        m.amplitude_mv = pc->p.a_amplitude_mv;
-        m.width_us = pc->p.a_width_us;
+        m->flags = flags;
+        m->amplitude_mv = pc->p.a_amplitude_mv;
+        m->width_us = pc->p.a_width_us;
         pc->paced_this_sample = true;
     } else if (kind == FW_MK_VP) {
-        m.flags = flags;
-        m.amplitude_mv = pc->p.v_amplitude_mv;
-        m.width_us = pc->p.v_width_us;
+        m->flags = flags;
+        m->amplitude_mv = pc->p.v_amplitude_mv;
+        m->width_us = pc->p.v_width_us;
         pc->paced_this_sample = true;
     }
-    pc->counts[kind]++;
-    if (pc->sink != NULL) {
-        pc->sink(pc->sink_ctx, &m);
+    pc->step_soft[pc->step_n] = soft;
+    pc->step_n++;
+}
+
+static void emit(fw_pacer_t *pc, int64_t t, fw_chamber_t ch, fw_marker_kind_t kind,
+                 uint8_t flags)
+{
+    emit_marker(pc, t, ch, kind, flags, false);
+}
+
+/* A sense marker that has no timing effect (it loses to a pace in the same millisecond). */
+static void emit_soft(fw_pacer_t *pc, int64_t t, fw_chamber_t ch, fw_marker_kind_t kind)
+{
+    emit_marker(pc, t, ch, kind, 0, true);
+}
+
+static void flush_markers(fw_pacer_t *pc)
+{
+    bool paced[2] = {false, false};
+    for (uint32_t i = 0; i < pc->step_n; ++i) {
+        const fw_marker_t *m = &pc->step_buf[i];
+        if (m->kind == FW_MK_AP || m->kind == FW_MK_VP) {
+            paced[m->chamber] = true;
+        }
     }
+    bool x_seen = false;
+    for (uint32_t i = 0; i < pc->step_n; ++i) {
+        const fw_marker_t *m = &pc->step_buf[i];
+        if (m->chamber == FW_CH_X) {
+            if (x_seen) {
+                continue;
+            }
+            x_seen = true;
+        } else if (pc->step_soft[i] && paced[m->chamber]) {
+            continue;
+        }
+        pc->counts[m->kind]++;
+        if (pc->sink != NULL) {
+            pc->sink(pc->sink_ctx, m);
+        }
+    }
+    pc->step_n = 0;
 }
 
 /* ------------------------------------------------------------------ mode helpers */
@@ -157,19 +200,29 @@ static uint32_t sav_ms(const fw_pacer_t *pc)
     return s < 30 ? 30u : (uint32_t)s;
 }
 
-/* Smoothing lower bound for a tracked or AV-delay ventricular pace, never below the URI. */
-static int64_t v_smoothing_floor(const fw_pacer_t *pc)
+/* Bounds on a tracked, AV-delay or safety ventricular pace (A-3, A-10, A-21): not earlier than
+ * last V + URI (flag UPPER_RATE) nor, with smoothing, last V + RR - x (flag SMOOTHING; the URI
+ * wins ties). Neither applies before the first real ventricular event. */
+static int64_t bound_vp(const fw_pacer_t *pc, int64_t due, uint8_t *flags, bool smoothing)
 {
-    if (!smoothing_mode(pc) || pc->v_events < 2u) {
-        return FW_T_NONE;
+    if (pc->v_events == 0u) {
+        return due;
     }
-    uint32_t rr = (uint32_t)(pc->last_v - pc->prev_v);
-    uint32_t d = rr * pc->p.rate_smoothing_pct / 100u;
-    uint32_t lo = rr - d;
-    if (lo < pc->uri_ms) {
-        lo = pc->uri_ms;
+    int64_t upper = pc->last_v + pc->uri_ms;
+    if (upper > due && !FW_FAULT_ENABLED(URL_NOT_ENFORCED)) {
+        due = upper;
+        *flags = FW_FL_UPPER_RATE;
     }
-    return pc->last_v + lo;
+    if (smoothing && smoothing_mode(pc) && pc->v_events >= 2u) {
+        uint32_t rr = (uint32_t)(pc->last_v - pc->prev_v);
+        uint32_t x = rr * pc->p.rate_smoothing_pct / 100u;
+        int64_t lo = pc->last_v + (int64_t)rr - (int64_t)x;
+        if (lo > due) {
+            due = lo;
+            *flags = FW_FL_SMOOTHING;
+        }
+    }
+    return due;
 }
 
 /* Fallback pacing interval during ATR (A-13): from the V-V at the switch, linearly to the
@@ -201,7 +254,7 @@ static void schedule_atrial_cycle(fw_pacer_t *pc, int64_t t)
     pc->a_flags = fl;
 }
 
-static void schedule_after_v(fw_pacer_t *pc, int64_t t, fw_marker_kind_t kind)
+static void schedule_after_v(fw_pacer_t *pc, int64_t t, fw_marker_kind_t kind, bool start)
 {
     fw_mode_t base = fw_mode_base(pc->mode);
     bool hyst = false;
@@ -228,17 +281,22 @@ static void schedule_after_v(fw_pacer_t *pc, int64_t t, fw_marker_kind_t kind)
         if (base == FW_MODE_DDD) {
             esc = smooth_escape(pc, pc->last_v, pc->prev_v, pc->v_events, esc, maxi, &fl);
         }
-        if (!pc->p.lower_rate_timing_atrial) {
+        if (!pc->p.lower_rate_timing_atrial || start || kind == FW_MK_PVC) {
+            /* Atrial-based timing: the start and a PVC restart VA; other V events do not. */
             pc->a_due = t + (int64_t)esc - (int64_t)pav_ms(pc);
             pc->a_flags = fl;
+            if (pc->p.lower_rate_timing_atrial && start) {
+                pc->a_due = t + esc;
+            }
         }
         if (base == FW_MODE_DDI) {
-            pc->v_due = t + esc; /* DDI: V at last V + escape unless sensed */
-            pc->v_flags = fl;
+            uint8_t vf = fl;
+            pc->v_due = bound_vp(pc, t + esc, &vf, false); /* DDI: last V + escape */
+            pc->v_flags = vf;
         }
     } else if (pc->mi.paces_v) {
         esc = smooth_escape(pc, pc->last_v, pc->prev_v, pc->v_events, esc, maxi, &fl);
-        pc->v_due = t + esc;
+        pc->v_due = bound_vp(pc, t + esc, &fl, false); /* URI on every V pace */
         pc->v_flags = fl;
     }
 }
@@ -354,7 +412,7 @@ static void v_event(fw_pacer_t *pc, int64_t t, fw_marker_kind_t kind, uint8_t fl
     pc->v_due = FW_T_NONE;
     pc->atrial_since_v = false;
     pc->last_vp_tracked = tracked;
-    schedule_after_v(pc, t, kind);
+    schedule_after_v(pc, t, kind, false);
 }
 
 /* An atrial timing event in single-chamber atrial modes (AP or non-refractory AS). */
@@ -396,19 +454,9 @@ static void atrial_pace(fw_pacer_t *pc, int64_t t)
         pc->v_ablank_end = t + pc->p.ventricular_blanking_ms;
         int64_t due = t + pav_ms(pc);
         uint8_t fl = 0;
-        if (base == FW_MODE_DDI && pc->v_due != FW_T_NONE && pc->v_due > due) {
-            due = pc->v_due;
-            fl = pc->v_flags;
-        }
-        int64_t upper = pc->last_v + pc->uri_ms;
-        if (due < upper && !FW_FAULT_ENABLED(URL_NOT_ENFORCED)) {
-            due = upper;
-            fl = FW_FL_UPPER_RATE;
-        }
-        int64_t lo = v_smoothing_floor(pc);
-        if (lo != FW_T_NONE && lo > due) {
-            due = lo;
-            fl = FW_FL_SMOOTHING;
+        due = bound_vp(pc, due, &fl, true);
+        if (base == FW_MODE_DDI && pc->v_due == due) {
+            fl = pc->v_flags; /* DDI: the VP at last V + escape carries that escape's flags */
         }
         pc->v_due = due;
         pc->v_flags = fl;
@@ -484,7 +532,8 @@ static void pmt_on_as(fw_pacer_t *pc, int64_t t)
             mx = pc->pmt_va[i] > mx ? pc->pmt_va[i] : mx;
         }
         if ((uint32_t)(mx - mn) <= pc->p.pmt_va_stability_ms) {
-            pc->pmt_pending = true;
+            pc->pmt_pending = true; /* armed: the next VP of any kind extends PVARP */
+            pc->pmt_n = 0;
         }
     }
 }
@@ -498,7 +547,7 @@ static void atrial_detection(fw_pacer_t *pc, int64_t t)
         return; /* blanked: no marker */
     }
     if (noise_update(pc, true, t)) {
-        emit(pc, t, FW_CH_A, FW_MK_TN, 0);
+        emit_soft(pc, t, FW_CH_A, FW_MK_TN);
         return;
     }
     pc->atrial_since_v = true;
@@ -511,7 +560,7 @@ static void atrial_detection(fw_pacer_t *pc, int64_t t)
     bool refractory = (single && t < pc->arp_end) || (uses_pvarp(pc) && t < pc->pvarp_end) ||
                       pc->av_running;
     if (refractory) {
-        emit(pc, t, FW_CH_A, FW_MK_AR, 0);
+        emit_soft(pc, t, FW_CH_A, FW_MK_AR);
         return;
     }
     fw_marker_kind_t kind = FW_MK_AS;
@@ -547,7 +596,9 @@ static void atrial_detection(fw_pacer_t *pc, int64_t t)
         pc->a_due = FW_T_NONE; /* the sense inhibits the atrial pace */
         if (pc->p.lower_rate_timing_atrial) {
             uint8_t af;
-            pc->a_due = t + escape_ms(pc, false, &af);
+            bool hyst = pc->p.hysteresis_rate_ppm != 0u && hysteresis_mode(base);
+            pc->hyst_now = hyst;
+            pc->a_due = t + escape_ms(pc, hyst, &af);
             pc->a_flags = af;
         }
     }
@@ -555,16 +606,7 @@ static void atrial_detection(fw_pacer_t *pc, int64_t t)
         int64_t start = FW_FAULT_ENABLED(SAV_FROM_WRONG_EVENT) ? pc->last_v : t;
         int64_t due = start + sav_ms(pc);
         uint8_t fl = 0;
-        int64_t upper = pc->last_v + pc->uri_ms;
-        if (due < upper && !FW_FAULT_ENABLED(URL_NOT_ENFORCED)) {
-            due = upper;
-            fl = FW_FL_UPPER_RATE;
-        }
-        int64_t lo = v_smoothing_floor(pc);
-        if (lo != FW_T_NONE && lo > due) {
-            due = lo;
-            fl = FW_FL_SMOOTHING;
-        }
+        due = bound_vp(pc, due, &fl, true);
         if (base == FW_MODE_VDD && pc->v_due != FW_T_NONE && pc->v_due <= due) {
             /* VDD: the ventricular escape still bounds the cycle. */
         } else {
@@ -587,11 +629,11 @@ static void ventricular_detection(fw_pacer_t *pc, int64_t t)
         return;
     }
     if (noise_update(pc, false, t)) {
-        emit(pc, t, FW_CH_V, FW_MK_TN, 0);
+        emit_soft(pc, t, FW_CH_V, FW_MK_TN);
         return;
     }
     if (t < pc->vrp_end && !FW_FAULT_ENABLED(REFRACTORY_SENSE_INHIBITS)) {
-        emit(pc, t, FW_CH_V, FW_MK_VR, 0);
+        emit_soft(pc, t, FW_CH_V, FW_MK_VR);
         return;
     }
     if (pc->mi.paces_a && pc->mi.paces_v && pc->p.safety_pacing && pc->av_from_ap &&
@@ -599,10 +641,11 @@ static void ventricular_detection(fw_pacer_t *pc, int64_t t)
         t >= pc->ap_time + pc->p.ventricular_blanking_ms &&
         t < pc->ap_time + pc->p.vsp_window_ms && !FW_FAULT_ENABLED(NO_SAFETY_PACING)) {
         /* possible crosstalk: VS marker, no inhibition, safety pace. */
-        emit(pc, t, FW_CH_V, FW_MK_VS, 0);
+        emit_soft(pc, t, FW_CH_V, FW_MK_VS);
         if (!pc->vsp_scheduled) {
             int64_t due = min64(pc->ap_time + pc->p.vsp_window_ms, pc->ap_time + pav_ms(pc));
-            due = max64(due, pc->last_v + pc->uri_ms);
+            uint8_t ignored = 0;
+            due = bound_vp(pc, due, &ignored, false);
             pc->v_due = due;
             pc->v_flags = FW_FL_SAFETY;
             pc->vsp_scheduled = true;
@@ -708,6 +751,9 @@ void fw_pacer_reprogram(fw_pacer_t *pc, const fw_params_t *p, fw_state_t state,
     pc->lri_ms = fw_interval_ms(eff.lrl_ppm);
     pc->uri_ms = fw_interval_ms(eff.url_ppm);
     pc->hri_ms = eff.hysteresis_rate_ppm ? fw_interval_ms(eff.hysteresis_rate_ppm) : 0u;
+    if (magnet && pc->lri_ms < pc->uri_ms) {
+        pc->uri_ms = pc->lri_ms; /* URI becomes min(URI, magnet interval) */
+    }
     fw_frontend_set_sensitivity(&pc->fe_a, eff.a_sensitivity_uv);
     fw_frontend_set_sensitivity(&pc->fe_v, eff.v_sensitivity_uv);
     pc->fe_a.dead_time_ms = eff.detection_dead_time_ms;
@@ -740,6 +786,7 @@ void fw_pacer_reprogram(fw_pacer_t *pc, const fw_params_t *p, fw_state_t state,
     pc->atr_fb_vv0_ms = 0;
     pc->pmt_n = 0;
     pc->pmt_pending = false;
+    pc->step_n = 0;
     pc->sensor_mppm = (uint32_t)eff.lrl_ppm * 1000u;
 
     /* Start as if an event of the timing chamber happened now. */
@@ -748,7 +795,7 @@ void fw_pacer_reprogram(fw_pacer_t *pc, const fw_params_t *p, fw_state_t state,
             schedule_atrial_cycle(pc, t);
         }
     } else {
-        schedule_after_v(pc, t, FW_MK_VP);
+        schedule_after_v(pc, t, FW_MK_VP, true);
     }
 }
 
@@ -782,6 +829,7 @@ bool fw_pacer_step(fw_pacer_t *pc, bool a_det, bool v_det, int16_t activity_mg)
     if (pc->v_due != FW_T_NONE && pc->v_due <= t) {
         ventricular_pace(pc, t);
     }
+    flush_markers(pc);
     activity_sample(pc, t, activity_mg);
     pc->t_ms = t + 1;
     return pc->paced_this_sample;

@@ -52,6 +52,7 @@ typedef enum { FW_ATR_OFF = 0, FW_ATR_DURATION = 1, FW_ATR_FALLBACK = 2 } fw_atr
 #define FW_T_NONE INT64_MIN
 #define FW_ATR_WINDOW 10u
 #define FW_PMT_MAX_CYCLES 16u
+#define FW_STEP_MARKERS 16u
 
 typedef struct {
     fw_params_t p;            /* effective parameters */
@@ -103,6 +104,10 @@ typedef struct {
     uint32_t sensor_mppm;     /* sensor rate in milli-ppm */
     uint32_t act_sum_mg;
     uint32_t act_n;
+
+    fw_marker_t step_buf[16]; /* markers of the current millisecond (FW_STEP_MARKERS) */
+    bool step_soft[16];
+    uint32_t step_n;
 
     uint32_t counts[FW_MK_COUNT]; /* indexed by fw_marker_kind_t */
 } fw_pacer_t;

@@ -225,6 +225,20 @@ fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field, uint
     if (p->lower_rate_timing_atrial > 1u) BAD(FW_F_LR_TIMING, FW_PARAM_OFF_GRID);
     if (!in_steps(p->detection_dead_time_ms, 20, 100, 10)) BAD(FW_F_DEAD_TIME, FW_PARAM_OFF_GRID);
 
+    /* Applicability: a parameter that does not apply to the mode keeps its nominal. */
+    if (!FW_FAULT_ENABLED(PROGRAM_NO_RANGE_CHECK)) {
+        fw_params_t nominal;
+        fw_params_nominal(&nominal);
+        for (uint8_t id = FW_F_LRL; id <= (uint8_t)FW_F_LAST; ++id) {
+            int32_t v = 0, n = 0;
+            (void)fw_params_get(p, id, &v);
+            (void)fw_params_get(&nominal, id, &n);
+            if (v != n && !fw_param_applies(id, (fw_mode_t)p->mode)) {
+                BAD(id, FW_PARAM_NOT_APPLICABLE);
+            }
+        }
+    }
+
     /* Cross-parameter rules. */
     const fw_mode_info_t *mi = fw_mode_info((fw_mode_t)p->mode);
     fw_mode_t base = fw_mode_base((fw_mode_t)p->mode);
@@ -256,6 +270,54 @@ fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field, uint
         }
     }
     return FW_PARAM_OK;
+}
+
+#define M(m) (1u << (m))
+#define ALL_MODES 0xFFFFFFFFu
+#define DUAL_AV (M(FW_MODE_DOO) | M(FW_MODE_DDI) | M(FW_MODE_VDD) | M(FW_MODE_DDD))
+#define TRACK (M(FW_MODE_VDD) | M(FW_MODE_DDD))
+#define A_PACE (M(FW_MODE_AOO) | M(FW_MODE_AAI) | M(FW_MODE_AAT) | M(FW_MODE_DOO) | \
+                M(FW_MODE_DDI) | M(FW_MODE_DDD))
+#define V_PACE (M(FW_MODE_VOO) | M(FW_MODE_VVI) | M(FW_MODE_VVT) | M(FW_MODE_DOO) | \
+                M(FW_MODE_DDI) | M(FW_MODE_VDD) | M(FW_MODE_DDD))
+#define A_SENSE (M(FW_MODE_AAI) | M(FW_MODE_AAT) | M(FW_MODE_DDI) | M(FW_MODE_VDD) | \
+                 M(FW_MODE_DDD) | M(FW_MODE_OAO) | M(FW_MODE_ODO))
+#define V_SENSE (M(FW_MODE_VVI) | M(FW_MODE_VVT) | M(FW_MODE_DDI) | M(FW_MODE_VDD) | \
+                 M(FW_MODE_DDD) | M(FW_MODE_OVO) | M(FW_MODE_ODO))
+#define R_ONLY 0u /* marker: applies only to rate-adaptive modes */
+
+/* The modes (by their non-R base) each parameter applies to. */
+static uint32_t applies_mask(uint8_t id)
+{
+    switch (id) {
+    case FW_F_MSR: case FW_F_ACT_THR: case FW_F_REACTION: case FW_F_RESPONSE:
+    case FW_F_RECOVERY:
+        return R_ONLY;
+    case FW_F_FIXED_AV: return DUAL_AV;
+    case FW_F_DYN_AV: case FW_F_MIN_DYN_AV: case FW_F_PVARP_EXT: case FW_F_ATR_MODE:
+    case FW_F_ATR_DUR: case FW_F_ATR_FB_TIME:
+        return TRACK;
+    case FW_F_SAV_OFFSET: return M(FW_MODE_DDD);
+    case FW_F_A_AMP: case FW_F_A_WIDTH: return A_PACE;
+    case FW_F_V_AMP: case FW_F_V_WIDTH: return V_PACE;
+    case FW_F_A_SENS: return A_SENSE;
+    case FW_F_V_SENS: case FW_F_VRP: return V_SENSE;
+    case FW_F_ARP: return M(FW_MODE_AOO) | M(FW_MODE_AAI) | M(FW_MODE_AAT);
+    case FW_F_PVARP: return M(FW_MODE_DDI) | TRACK;
+    case FW_F_HYST: return M(FW_MODE_AAI) | M(FW_MODE_VVI) | M(FW_MODE_DDI) | TRACK;
+    case FW_F_SMOOTH: return M(FW_MODE_AAI) | M(FW_MODE_VVI) | TRACK;
+    case FW_F_VBLANK: return M(FW_MODE_DOO) | M(FW_MODE_DDI) | M(FW_MODE_DDD);
+    default: return ALL_MODES; /* mode, rates, and the A-n settings */
+    }
+}
+
+bool fw_param_applies(uint8_t id, fw_mode_t mode)
+{
+    uint32_t mask = applies_mask(id);
+    if (mask == R_ONLY) {
+        return fw_mode_info(mode)->rate_adaptive;
+    }
+    return (mask & M(fw_mode_base(mode))) != 0u;
 }
 
 uint32_t fw_crc32(const void *data, uint32_t len)

@@ -44,7 +44,8 @@ typedef enum {
     FW_PARAM_OFF_GRID = 1,       /* one value is not on its parameter's grid */
     FW_PARAM_CROSS_RULE = 2,     /* an A-18 rule between parameters fails */
     FW_PARAM_BAD_MODE = 3,       /* unknown mode, or a temporary-only mode as permanent */
-    FW_PARAM_UNKNOWN = 4         /* no such parameter id */
+    FW_PARAM_UNKNOWN = 4,        /* no such parameter id */
+    FW_PARAM_NOT_APPLICABLE = 5  /* changed from nominal in a mode it does not apply to */
 } fw_param_status_t;
 
 typedef struct {
@@ -106,6 +107,9 @@ void fw_params_power_on_reset(fw_params_t *p, bool pace_now);
  * protocol id of the offending parameter and *rule (if not NULL) to the A-18 rule number.
  */
 fw_param_status_t fw_params_check(const fw_params_t *p, uint8_t *bad_field, uint8_t *rule);
+
+/* Does parameter `id` apply to `mode`? */
+bool fw_param_applies(uint8_t id, fw_mode_t mode);
 
 /* interval_ms(ppm) = floor((60000 + ppm / 2) / ppm) . */
 uint32_t fw_interval_ms(uint32_t ppm);

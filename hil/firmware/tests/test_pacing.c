@@ -305,8 +305,65 @@ static void test_smoothing(void)
     expect_markers("smoothing", &rec, e, 4);
 }
 
+static void test_start_is_not_a_v_event(void)
+{
+    /* A-21: the timing start gives no URI bound: AS at 100 -> VP at 100 + 150 = 250. The next
+     * AS at 500 (PVARP [250, 500) just over) would give 650 but is held to 250 + 500 = 750 (UR).
+     * The first V detection of a session is never a PVC. */
+    fw_params_t p;
+    fw_params_nominal(&p);
+    start(&p, FW_STATE_PERMANENT);
+    run_detections(&pc, 901, (const int64_t[]){100, 500, -1}, NONE_LIST);
+    const expect_t e[] = {{100, A, FW_MK_AS, 0}, {250, V, FW_MK_VP, 0}, {500, A, FW_MK_AS, 0},
+                          {750, V, FW_MK_VP, FW_FL_UPPER_RATE}};
+    expect_markers("start_is_not_a_v_event", &rec, e, 4);
+    p.mode = FW_MODE_VVI;
+    start(&p, FW_STATE_PERMANENT);
+    run_detections(&pc, 400, NONE_LIST, (const int64_t[]){300, -1});
+    CHECK_EQ(rec.n, 1);
+    CHECK_EQ(rec.m[0].kind, FW_MK_VS);
+}
+
+static void test_atrial_based_timing(void)
+{
+    /* lower_rate_timing atrial (A-2, A-21): first AP at start + escape = 1000, VP 1150; an AS at
+     * 1700 restarts the atrial escape (AP 2700) and tracks (VP 1850); a conducted VS does not
+     * move the atrial timer. */
+    fw_params_t p;
+    fw_params_nominal(&p);
+    p.lower_rate_timing_atrial = 1;
+    start(&p, FW_STATE_PERMANENT);
+    run_detections(&pc, 2701, (const int64_t[]){1700, -1}, (const int64_t[]){1800, -1});
+    const expect_t e[] = {{1000, A, FW_MK_AP, 0}, {1150, V, FW_MK_VP, 0},
+                          {1700, A, FW_MK_AS, 0}, {1800, V, FW_MK_VS, 0},
+                          {2700, A, FW_MK_AP, 0}};
+    expect_markers("atrial_based_timing", &rec, e, 5);
+}
+
+static void test_pace_wins_the_millisecond(void)
+{
+    /* A-17/A-21: VVI with noise every 50 ms from 200 to 1200; VS 200 starts the escape, the pace
+     * at 1200 coincides with a noise detection: the TN marker is dropped, the VP (NOISE) stays. */
+    fw_params_t p;
+    fw_params_nominal(&p);
+    p.mode = FW_MODE_VVI;
+    start(&p, FW_STATE_PERMANENT);
+    int64_t v[32];
+    int nv = 0;
+    for (int64_t t = 200; t <= 1200; t += 50) v[nv++] = t;
+    v[nv] = -1;
+    run_detections(&pc, 1201, NONE_LIST, v);
+    CHECK_EQ(rec.n, 1 + 2 + 17 + 1);
+    CHECK_EQ(rec.m[rec.n - 1].kind, FW_MK_VP);
+    CHECK_EQ(rec.m[rec.n - 1].flags, FW_FL_NOISE);
+    CHECK_EQ(rec.m[rec.n - 2].t_us, 1150000u);
+}
+
 void test_pacing(void)
 {
+    test_start_is_not_a_v_event();
+    test_atrial_based_timing();
+    test_pace_wins_the_millisecond();
     test_ddd_no_input();
     test_vvi_escape_refractory();
     test_sense_at_pace_instant();

@@ -79,8 +79,20 @@ static void test_cross_rules(void)
     q.mode = FW_MODE_DDDR;
     q.msr_ppm = 55; /* rule 2 in R modes only */
     expect_status(&q, FW_PARAM_CROSS_RULE, FW_F_MSR, FW_RULE_MSR_GE_LRL);
-    q.mode = FW_MODE_DDD;
+    q.mode = FW_MODE_DDD; /* MSR applies to R modes only, so off-nominal it is refused */
+    expect_status(&q, FW_PARAM_NOT_APPLICABLE, FW_F_MSR, 0);
+
+    q = p;
+    q.mode = FW_MODE_VVI;
+    q.pvarp_ms = 300; /* PVARP applies to DDI, VDD, DDD (+R) */
+    expect_status(&q, FW_PARAM_NOT_APPLICABLE, FW_F_PVARP, 0);
+    q.mode = FW_MODE_DDI;
     expect_status(&q, FW_PARAM_OK, 0, 0);
+    q = p;
+    q.mode = FW_MODE_OOO;
+    expect_status(&q, FW_PARAM_OK, 0, 0);
+    q.a_sensitivity_uv = 1000;
+    expect_status(&q, FW_PARAM_NOT_APPLICABLE, FW_F_A_SENS, 0);
 
     q = p;
     q.hysteresis_rate_ppm = 60; /* rule 3: hysteresis rate < LRL */
@@ -113,7 +125,6 @@ static void test_cross_rules(void)
     q.mode = FW_MODE_AAI;
     q.lrl_ppm = 175;
     q.url_ppm = 175;
-    q.vrp_ms = 150;
     q.arp_ms = 400; /* rule 7 */
     expect_status(&q, FW_PARAM_CROSS_RULE, FW_F_ARP, FW_RULE_ARP_LT_LRI);
 
