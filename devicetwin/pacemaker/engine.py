@@ -604,13 +604,15 @@ class PacemakerModel:
             nxt = a if a <= v else v
             if nxt > limit or (nxt == limit and not inclusive):
                 return
+            if nxt < self._now:
+                nxt = self._now  # a timer set to expire in the past fires now (tick semantics)
             self._now = nxt
             if a <= v:
                 self._a_due = NEVER
-                self._a_pace(a, self._a_flags)
+                self._a_pace(nxt, self._a_flags)
             else:
                 self._v_due = NEVER
-                self._v_pace(v, self._v_flags)
+                self._v_pace(nxt, self._v_flags)
 
     def _escape(self, t: int, hyst: bool) -> tuple[int, int]:
         """Escape interval (us) and the flags of a pace that ends it (A-2, A-9, A-12, A-13)."""
@@ -730,7 +732,10 @@ class PacemakerModel:
             self._av_pending = True
             self._av_from_ap = True
             self._v_tracked = False
-            self._v_due, self._v_flags = self._vp_time(t + self._pav, 0)
+            natural, flags = t + self._pav, 0
+            if c.ddi and not c.atrial_timing and self._v_esc_end >= natural:
+                natural, flags = self._v_esc_end, self._v_esc_flags  # DDI: last V + escape
+            self._v_due, self._v_flags = self._vp_time(natural, flags)
             if c.atrial_timing:
                 esc, flags = self._escape(t, False)
                 self._a_due, self._a_flags = t + esc, flags

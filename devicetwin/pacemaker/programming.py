@@ -206,6 +206,10 @@ def _check_cross_rules(p: Programming) -> None:
     if PARAMETERS["ventricular_blanking_ms"].applies_to(mode):
         _rule(p.ventricular_blanking_ms < p.fixed_av_delay_ms, "ventricular_blanking_ms",
               p.ventricular_blanking_ms, f"less than fixed_av_delay_ms ({p.fixed_av_delay_ms} ms)")
+    if mode.tracking and p.dynamic_av_delay:
+        _rule(p.min_dynamic_av_delay_ms <= p.fixed_av_delay_ms, "min_dynamic_av_delay_ms",
+              p.min_dynamic_av_delay_ms,
+              f"at most fixed_av_delay_ms ({p.fixed_av_delay_ms} ms) when dynamic_av_delay is on")
     if mode.tracking and p.dynamic_av_delay and mode.dual_chamber:
         _rule(p.ventricular_blanking_ms < p.min_dynamic_av_delay_ms, "ventricular_blanking_ms",
               p.ventricular_blanking_ms,

@@ -481,3 +481,15 @@ def test_temporary_sense_only_modes() -> None:
                                 (600_000, A)], 5_000_000)
     assert [(m.t_us // 1000, m.kind) for m in out] == [
         (100, K.AS), (220, K.VS), (400, K.VR), (600, K.AS)]
+
+
+def test_timer_set_in_the_past_fires_at_once() -> None:
+    # Smoothing 3 % after a fast V-V: VS 3033 then PVC 3308 (RR 275 ms): escape min(LRI,
+    # 275 + 8) = 283 < PAV 290, so VA = 283 - 290 < 0: the AP is due 7 ms before the PVC and fires
+    # at the PVC's millisecond (flag SMOOTHING), as a tick-based device does; VP at max(AP + 290,
+    # PVC + URI 800) = 4108.
+    out = run(Mode.DDD, [(2691, A), (3033, V), (3308, V)], 4108, lower_rate_ppm=50,
+              upper_rate_ppm=75, fixed_av_delay_ms=290, pvarp_ms=200, rate_smoothing_pct=3,
+              vrp_ms=190)
+    assert seq(out, 3000) == [(3033, "VS"), (3308, "PVC"), (3308, "AP"), (4108, "VP")]
+    assert [m.flags for m in out if m.t_us == 3_308_000 and m.kind is K.AP] == [F.SMOOTHING]
