@@ -144,7 +144,8 @@ def test_every_off_grid_value_rejected_naming_parameter_value_and_grid(name: str
          "ventricular_blanking_ms", ["40", "min_dynamic_av_delay_ms (40 ms)"]),
         # min dynamic AV 100 > fixed 90: the formula of A-4 would lengthen the delay.
         ({"mode": Mode.VDD, "dynamic_av_delay": True, "min_dynamic_av_delay_ms": 100,
-          "fixed_av_delay_ms": 90}, "min_dynamic_av_delay_ms", ["100", "fixed_av_delay_ms (90 ms)"]),
+          "fixed_av_delay_ms": 90}, "min_dynamic_av_delay_ms",
+         ["100", "fixed_av_delay_ms (90 ms)"]),
     ],
 )
 def test_cross_parameter_rules(changes: dict[str, Any], name: str, fragments: list[str]) -> None:
