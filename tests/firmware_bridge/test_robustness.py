@@ -218,3 +218,18 @@ def test_compiled_window_path_matches_reference(window: Tick, seq: int) -> None:
     slow = framing.py_window_decode(raw, 5, len(raw) - 4)
     assert fast == slow == (window.t0_us, window.early_stop, window.atrial_uv,
                             window.ventricular_uv, window.activity_mg)
+
+
+def test_size_limits_at_the_boundary(ctool: Any) -> None:
+    # raw frames of 1023..1026 bytes of a TICK header and filler, with a valid CRC: the largest
+    # legal raw frame is 1024 bytes and the largest encoded one 1029 bytes
+    for n in (1023, 1024, 1025, 1026):
+        body = bytes([1, 0x40, 0, 1, 0]) + bytes([0x55]) * (n - 9)
+        raw = body + framing.py_crc32c(body).to_bytes(4, "little")
+        enc = framing.py_cobs_encode(raw)
+        py, _ = _py_outcomes(enc + b"\x00")
+        c, _ = _c_outcomes(ctool, enc + b"\x00")
+        assert py == c
+        want = "oversize" if len(enc) > MAX_ENCODED or n > 1024 else "payload"
+        assert py == [want], (n, len(enc), py)
+        assert (n <= 1024) == (len(enc) <= MAX_ENCODED)  # the two limits agree
