@@ -7,6 +7,7 @@ links the sources itself: ``CODEC_SOURCES``).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -46,13 +47,14 @@ def build_program(name: str, sources: Sequence[Path], *, compiler: str | None = 
     inputs = [*sources, *CODEC_SOURCES, *HEADERS]
     if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return out
+    tmp = out.with_name(f"{name}.{os.getpid()}.tmp")  # concurrent builders never collide
     cmd = [cc, *WARNINGS, opt, "-g", f"-I{C_DIR}", *(SANITIZE if sanitize else ()),
-           *extra_flags, *map(str, sources), *map(str, CODEC_SOURCES), "-o", str(out) + ".tmp"]
+           *extra_flags, *map(str, sources), *map(str, CODEC_SOURCES), "-o", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"compiling {name} failed:\n{proc.stderr[-4000:]}", sent=" ".join(cmd),
                          expected="a clean build with -Wall -Wextra -Werror")
-    Path(str(out) + ".tmp").replace(out)
+    tmp.replace(out)
     return out
 
 

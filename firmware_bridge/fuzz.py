@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,13 +44,15 @@ def build_fuzzer() -> Path:
     if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return out
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"fb_fuzz.{os.getpid()}.tmp")
     cmd = [clang, *WARNINGS, "-O1", "-g", "-fsanitize=fuzzer,address,undefined",
            "-fno-sanitize-recover=all", f"-I{C_DIR}", str(FUZZ_SOURCE),
-           *map(str, CODEC_SOURCES), "-o", str(out)]
+           *map(str, CODEC_SOURCES), "-o", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"building the fuzzer failed:\n{proc.stderr[-3000:]}",
                          sent=" ".join(cmd), expected="clang with libFuzzer")
+    tmp.replace(out)
     return out
 
 
