@@ -359,8 +359,29 @@ static void test_pace_wins_the_millisecond(void)
     CHECK_EQ(rec.m[rec.n - 2].t_us, 1150000u);
 }
 
+static void test_long_session_times(void)
+{
+    /* VOO at 60 ppm for 4296 s: the pace at 4295 s is at 4,295,000,000 us (below 2^32 us =
+     * 4,294,967,296 + 32,704 us) and the one at 4296 s above it; both exact (u64 times). */
+    fw_params_t p;
+    fw_params_nominal(&p);
+    p.mode = FW_MODE_VOO;
+    start(&p, FW_STATE_PERMANENT);
+    uint64_t last = 0;
+    int64_t end = 4296001;
+    while (pc.t_ms < end) {
+        (void)fw_pacer_step(&pc, false, false, 0);
+        if (rec.n > 0) {
+            last = rec.m[rec.n - 1].t_us;
+            rec.n = 0;
+        }
+    }
+    CHECK_EQ(last, 4296000000ull);
+}
+
 void test_pacing(void)
 {
+    test_long_session_times();
     test_start_is_not_a_v_event();
     test_atrial_based_timing();
     test_pace_wins_the_millisecond();
