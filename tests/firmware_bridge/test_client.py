@@ -143,7 +143,7 @@ def test_resync_after_garbage_on_the_link(tcp: TcpServer, device: FakeDevice) ->
         return device.handle(data)
 
     tcp.handler = noisy
-    with DeviceClient.open(tcp.url, timeout_s=0.3, retries=1) as client:
+    with DeviceClient.open(tcp.url, timeout_s=1.0, retries=1) as client:
         client.connect()
         assert client.stats.codec.frames_bad == 2 and client.stats.retries == 0
         client.interrogate()
