@@ -246,8 +246,12 @@ _STATE_SLOTS = (
     "_atrial_since_v", "_v_tracked", "_last_v_tracked", "_last_ext", "_pmt_pending", "_pmt_vas",
     "_pav", "_sav", "_v_lb", "_v_esc_end", "_v_esc_flags", "_n_last", "_n_count", "_n_noisy",
     "_last_ms", "_atr_state", "_atr_hist", "_atr_fast", "_atr_last_det", "_atr_count",
-    "_fb_t0", "_fb_i0", "_sensor_mppm", "_sensor_int", "_c", "_cp", "_cf", "_out",
+    "_fb_t0", "_fb_i0", "_sensor_mppm", "_sensor_int", "_c", "_cp", "_cf", "_out", "_pend",
 )
+
+#: In follower mode, how far ahead of a device pace the twin's own expected pace may lie and
+#: still count as its prediction of that pace (beyond it the device's pace is simply extra).
+FOLLOW_PREDICTION_WINDOW_US = 100_000
 
 
 class ModelSnapshot:
@@ -285,8 +289,13 @@ class PacemakerModel:
     """
 
     __slots__ = (*_STATE_SLOTS, "_prog", "_temp", "_state", "_battery", "_frontend",
-                 "_activity")
+                 "_activity", "_follower")
     _now: int
+    _a_due: int
+    _v_due: int
+    _a_flags: int
+    _v_flags: int
+    _pend: list[bool]
 
     def __init__(
         self,
@@ -296,8 +305,10 @@ class PacemakerModel:
         battery: BatteryState = BatteryState.BOL,
         temporary: Programming | None = None,
         t0_us: int = 0,
+        follower: bool = False,
     ) -> None:
         _check_programming(programming, DeviceState.PERMANENT)
+        self._follower = bool(follower)
         self._prog = programming
         self._temp = temporary
         self._state = state
@@ -348,6 +359,51 @@ class PacemakerModel:
         """When the next pace is due if nothing is sensed before; ``None`` if none is pending."""
         due = min(self._a_due, self._v_due)
         return None if due >= NEVER else due
+
+    @property
+    def follower(self) -> bool:
+        """True when paces are predicted, not delivered (the bench's shadow twin)."""
+        return self._follower
+
+    def device_pace(self, t_us: int, chamber: Chamber | int, flags: PaceFlag | int = 0) -> None:
+        """Follower mode: the device delivered a pace at ``t_us``; the twin adopts it.
+
+        The twin's own paces due up to ``t_us`` are predicted first (their markers are the
+        prediction, already emitted). If the twin expected this chamber's pace later, within
+        ``FOLLOW_PREDICTION_WINDOW_US``, that expected pace is recorded as its prediction. Then
+        the pace acts on the twin's timing exactly as its own would (refractory periods,
+        blanking, AV delay, escape intervals), so the twin restarts from what the device did.
+        ``flags`` are the device's; the twin's timing does not depend on them.
+        """
+        if not self._follower:
+            raise ModelError(
+                "device_pace needs a model made with follower=True",
+                name="follower", value=False, expected="True",
+            )
+        ch = _chamber_index(chamber)
+        if ch not in (_A, _V):
+            raise ModelError(
+                f"device pace on chamber {chamber!r}: expected A or V",
+                name="chamber", value=chamber, expected="A or V",
+            )
+        if t_us < self._now:
+            raise ModelError(
+                f"device pace at t_us={t_us}: expected t_us >= {self._now} (time order)",
+                name="t_us", value=t_us, expected=f">= {self._now}",
+            )
+        self._run(t_us, True)
+        self._now = t_us
+        due = self._a_due if ch == _A else self._v_due
+        if not self._pend[ch] and due < NEVER and due - t_us <= FOLLOW_PREDICTION_WINDOW_US:
+            own = self._a_flags if ch == _A else self._v_flags
+            self._emit_pace(due, ch, self._pace_flags(ch, due, own))
+        self._pend[ch] = False
+        if ch == _A:
+            self._a_due = NEVER
+            self._a_event(t_us, True)
+        else:
+            self._v_due = NEVER
+            self._v_event(t_us, True, False)
 
     def detect(self, t_us: int, chamber: Chamber | int) -> None:
         """Feed one raw detection (front-end output) at ``t_us`` on ``chamber`` (A/V or 0/1).
@@ -584,6 +640,7 @@ class PacemakerModel:
         self._fb_i0 = 0
         self._sensor_mppm = cfg.lrl * 1000
         self._sensor_int = 1000 * interval_ms(self._sensor_mppm // 1000)
+        self._pend = [False, False]
         esc, flags = self._escape(t, False)
         if cfg.a_single:
             if cfg.pa:
@@ -697,16 +754,23 @@ class PacemakerModel:
     # ------------------------------------------------------------------ paces
     def _a_pace(self, t: int, flags: int) -> None:
         self._emit_pace(t, _A, self._pace_flags(_A, t, flags))
+        if self._follower:
+            self._pend[_A] = True  # predicted; the device's own pace is applied when it comes
+            return
         self._a_event(t, True)
 
     def _v_pace(self, t: int, flags: int) -> None:
         self._emit_pace(t, _V, self._pace_flags(_V, t, flags))
+        if self._follower:
+            self._pend[_V] = True
+            return
         self._v_event(t, True, False)
 
     # ------------------------------------------------------------------ atrial events
     def _a_event(self, t: int, paced: bool) -> None:
         """An atrial pace or a non-refractory atrial sense that acts on timing."""
         c = self._c
+        self._pend[_A] = False  # an awaited prediction is resolved by any atrial event
         prev = self._last_a
         self._last_a = t
         self._atrial_since_v = True
@@ -872,6 +936,7 @@ class PacemakerModel:
 
     def _v_event(self, t: int, paced: bool, pvc: bool) -> None:
         """A ventricular pace, sense or PVC: refractory, blanking, ATR, next cycle's timers."""
+        self._pend[_V] = False
         prev = self._last_v
         self._last_v = t
         rr = t - prev if prev != _NONE else 0
