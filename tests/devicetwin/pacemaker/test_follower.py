@@ -98,5 +98,5 @@ def test_device_pace_needs_follower_mode_and_time_order() -> None:
     model.advance_to(5000)
     with pytest.raises(ModelError, match="t_us=4000: expected t_us >= 5000"):
         model.device_pace(4000, Chamber.V)
-    with pytest.raises(ModelError, match="expected Chamber.A, Chamber.V"):
+    with pytest.raises(ModelError, match=r"expected Chamber\.A, Chamber\.V"):
         model.device_pace(6000, Chamber.X)
