@@ -62,6 +62,7 @@ class EmulatedDevice:
         self._log_path = log_path
         self._keep_fd = keep_fd
         self._stopping = False
+        self._final_console: bytes | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> EmulatedDevice:
@@ -94,14 +95,24 @@ class EmulatedDevice:
             with contextlib.suppress(OSError):
                 os.close(self._keep_fd)
             self._keep_fd = None
+        if self._final_console is None:
+            try:
+                self._final_console = self._log_path.read_bytes()
+            except OSError:
+                self._final_console = b""
+            with contextlib.suppress(OSError):
+                self._log_path.unlink()
 
     # -- diagnostics -----------------------------------------------------------------------
     def console_output(self, max_chars: int = 4000) -> str:
         """The last ``max_chars`` characters the firmware wrote to its console."""
-        try:
-            data = self._log_path.read_bytes()
-        except OSError:
-            return ""
+        if self._final_console is not None:
+            data = self._final_console
+        else:
+            try:
+                data = self._log_path.read_bytes()
+            except OSError:
+                return ""
         return data[-max_chars:].decode("utf-8", "replace")
 
     def check(self) -> None:
