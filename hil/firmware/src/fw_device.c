@@ -318,6 +318,10 @@ static void on_interrogate(fw_device_t *d, uint16_t seq)
 
 static void on_telemetry(fw_device_t *d, uint16_t seq)
 {
+#if defined(FW_TEST_CRASH) && FW_TEST_CRASH
+    /* Test-only build: crash here to exercise the fault handler and crash detection. */
+    __builtin_trap();
+#endif
     fb_message_init(&d->tx, FB_T_TELEMETRY, seq);
     fb_telemetry_t *t = &d->tx.body.telemetry;
     const uint32_t *c = d->pc.counts;

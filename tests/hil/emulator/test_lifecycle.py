@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,10 @@ from hil.emulator import (
     seeded_faults,
     start_device,
 )
+from firmware_bridge.messages import DeviceError, TelemetryRequest
+from firmware_bridge.wire import ErrorCode
 from hil.emulator.build import require_tool
+from hil.emulator.device import _start_qemu
 from hil.emulator.probe import ProbeClient
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -128,3 +132,31 @@ def test_fault_variant_builds_into_its_own_directory() -> None:
     clean = subprocess.run([str(build_firmware("host")), "--fault-name"], capture_output=True,
                            text=True, check=True).stdout.strip()
     assert clean == "none"
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None
+                    or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm and arm-none-eabi-gcc are needed")
+def test_qemu_hardfault_reports_on_uart_and_console_and_exits_nonzero(tmp_path: Path) -> None:
+    """A test-only image traps on TELEMETRY_REQ: the HardFault handler sends ERROR(HARDFAULT) on
+    the UART, prints its report through semihosting and exits QEMU with status 1."""
+    firmware = ROOT / "hil" / "firmware"
+    subprocess.run(["make", "-s", "-C", str(firmware), "qemu", "VARIANT=crashtest",
+                    "EXTRA_DEFS=-DFW_TEST_CRASH=1"], check=True, capture_output=True, timeout=300)
+    program = firmware / "build" / "qemu-crashtest" / "fw_lm3s6965.elf"
+    dev = _start_qemu(program, None, tmp_path / "console.log")
+    try:
+        with ProbeClient(dev.url, timeout_s=5.0) as c:
+            c.hello()
+            c.send(TelemetryRequest())
+            frame = c.receive()
+        assert isinstance(frame.message, DeviceError)
+        assert frame.message.code == ErrorCode.HARDFAULT
+        assert frame.message.text.startswith("HARDFAULT")
+        dev._proc.wait(timeout=10)
+        assert dev._proc.returncode == 1
+        with pytest.raises(DeviceCrashedError, match="HARDFAULT exc=0x00000003"):
+            dev.check()
+    finally:
+        dev.stop()
