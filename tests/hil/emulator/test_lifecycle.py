@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from firmware_bridge.messages import DeviceError, TelemetryRequest
+from firmware_bridge.wire import ErrorCode
 from hil.emulator import (
     DeviceCrashedError,
     DeviceHungError,
@@ -23,8 +25,6 @@ from hil.emulator import (
     seeded_faults,
     start_device,
 )
-from firmware_bridge.messages import DeviceError, TelemetryRequest
-from firmware_bridge.wire import ErrorCode
 from hil.emulator.build import require_tool
 from hil.emulator.device import _start_qemu
 from hil.emulator.probe import ProbeClient
