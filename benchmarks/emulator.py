@@ -7,7 +7,8 @@ baseline wander of 1 uV/ms on both channels (so no sample repeats the previous o
 byte per sample per channel on the wire). Nominal DDD paces the ventricle once a beat, so TICK
 windows (100 samples, early stop) end at a pace about once per 800 ms. Each figure is the median
 of a few runs and includes the round trip (encode, link, device, reply, decode).
-The last line is one JSON object: host_ticks_per_s, qemu_ticks_per_s, qemu_startup_ms.
+The last line is one JSON object: host_ticks_per_s, qemu_ticks_per_s, qemu_startup_ms, and the
+same rates on a flat baseline (P waves only: a few bytes per window, the link's latency bound).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def _wander(k: int, period_ms: int) -> int:
     return (phase if phase < half else period_ms - phase) - period_ms // 4
 
 
-def signals(n: int) -> tuple[list[int], list[int], list[int]]:
-    """Sinus P waves every 800 ms plus deterministic small noise; quiet activity."""
-    a = [_wander(k, 37) for k in range(n)]
-    v = [_wander(k, 53) for k in range(n)]
+def signals(n: int, flat: bool = False) -> tuple[list[int], list[int], list[int]]:
+    """Sinus P waves every 800 ms on a baseline wander (or a flat baseline); quiet activity."""
+    a = [0 if flat else _wander(k, 37) for k in range(n)]
+    v = [0 if flat else _wander(k, 53) for k in range(n)]
     shape = [1000, 2000] + [2000 * (13 - j) // 13 for j in range(1, 13)]
     for p in range(400, n - 20, 800):
         for j, x in enumerate(shape):
@@ -44,9 +45,9 @@ def signals(n: int) -> tuple[list[int], list[int], list[int]]:
     return a, v, [0] * n
 
 
-def ticks_per_s(target: str) -> float:
+def ticks_per_s(target: str, flat: bool = False) -> float:
     n = SECONDS * 1000
-    a, v, act = signals(n)
+    a, v, act = signals(n, flat)
     rates = []
     for _ in range(REPEATS):
         with start_device(target) as dev, ProbeClient(dev.url) as c:
@@ -57,7 +58,8 @@ def ticks_per_s(target: str) -> float:
             dt = time.perf_counter() - t0
             dev.check()
         paces = sum(1 for e in result.events if e.kind.name in ("AP", "VP"))
-        print(f"{target}: {n} ticks in {dt:.3f} s = {n / dt:,.0f} ticks/s "
+        label = f"{target}{' (flat baseline)' if flat else ''}"
+        print(f"{label}: {n} ticks in {dt:.3f} s = {n / dt:,.0f} ticks/s "
               f"({result.round_trips} round trips, {paces} paces)")
         rates.append(n / dt)
     return statistics.median(rates)
@@ -81,9 +83,11 @@ def main() -> int:
         build_firmware("qemu")
         out["qemu_ticks_per_s"] = round(ticks_per_s("qemu"))
         out["qemu_startup_ms"] = round(qemu_startup_ms(), 1)
+        out["qemu_ticks_per_s_flat_baseline"] = round(ticks_per_s("qemu", flat=True))
     else:
         out["qemu_ticks_per_s"] = None
         out["qemu_startup_ms"] = None
+    out["host_ticks_per_s_flat_baseline"] = round(ticks_per_s("host", flat=True))
     print(json.dumps(out))
     return 0
 
