@@ -6,14 +6,22 @@ nominal DDD on a quiet signal still paces A at 850 ms and V at 1000 ms of device
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+
 from firmware_bridge.messages import Events, Stream
 from firmware_bridge.wire import WireKind
 from hil.emulator import start_device
 from hil.emulator.probe import ProbeClient
 
+QEMU_OK = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
 
-def test_stream_gives_streamed_events_on_the_device_clock() -> None:
-    with start_device("host") as dev, ProbeClient(dev.url, timeout_s=5.0) as c:
+
+@pytest.mark.parametrize("target", ["host", pytest.param("qemu", marks=[
+    pytest.mark.qemu, pytest.mark.skipif(not QEMU_OK, reason="needs qemu-system-arm")])])
+def test_stream_gives_streamed_events_on_the_device_clock(target: str) -> None:
+    with start_device(target) as dev, ProbeClient(dev.url, timeout_s=5.0) as c:  # type: ignore[arg-type]
         c.hello()
         for k in range(10):
             c.send(Stream(100_000 * k, (0,) * 100, (0,) * 100, (0,) * 100))
