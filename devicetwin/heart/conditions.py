@@ -195,13 +195,13 @@ PRESETS: dict[str, Condition] = {
             name="av_block_2_1",
             description="2:1 AV block: AV-nodal refractoriness longer than the sinus cycle",
             sinus_rate_bpm=80.0,
-            av_erp_ms=800.0,
+            av_erp_ms=900.0,
         ),
         _BASE.with_changes(
             name="complete_av_block",
-            description="Complete AV block with a 35 bpm ventricular escape rhythm",
+            description="Complete AV block with a 33 bpm ventricular escape rhythm",
             av_conduction="blocked",
-            escape_rate_bpm=35.0,
+            escape_rate_bpm=33.0,
         ),
         _BASE.with_changes(
             name="atrial_flutter",

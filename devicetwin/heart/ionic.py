@@ -84,7 +84,7 @@ class APParams:
 MS_SETS: dict[str, MSParams] = {
     "atrium": MSParams(tau_in_ms=0.3, tau_close_ms=100.0),
     "conduction": MSParams(tau_in_ms=0.3, tau_close_ms=180.0),
-    "ventricle": MSParams(tau_in_ms=0.3, tau_close_ms=170.0),
+    "ventricle": MSParams(tau_in_ms=0.3, tau_close_ms=150.0),
 }
 AP_SETS: dict[str, APParams] = {
     "atrium": APParams(time_unit_ms=8.0),

@@ -71,6 +71,15 @@ LOCKOUT_MS = {Chamber.A: 100, Chamber.V: 200}
 #: Latency (ms) between a stimulus onset and the threshold crossing of its cells.
 STIM_LATENCY_MS = 1.0
 BLOCK_MS = 1000
+#: An impulse blocked in the last part of the AV node's refractory period (from this fraction of
+#: the ERP on) penetrates it without exiting and restarts its refractoriness (concealed
+#: conduction), which makes the ventricular response to fibrillation irregularly irregular.
+CONCEALMENT_FRACTION = 0.8
+#: Sympathetic tone (0 at rest, 1 at full exercise) shortens the AV node's delay, decrement and
+#: refractory period by these fractions, so that it conducts 1:1 up to the maximal sinus rate.
+SYMPATHETIC_AV_DELAY = 0.4
+SYMPATHETIC_AV_DECREMENT = 0.5
+SYMPATHETIC_AV_ERP = 0.45
 
 _AF_FOCI = ("af_1", "af_2", "af_3", "af_4", "af_5")
 _CLOCK_STREAMS = {
@@ -489,7 +498,7 @@ class Heart:
         if s.paces and all(p.decided for p in s.paces):
             s.paces.clear()
             # deadlines refer to indices; none is pending once all are decided
-            s.actions = [a for a in s.actions if a[2] != "pace_deadline"]
+            s.actions[:] = [a for a in s.actions if a[2] != "pace_deadline"]
             heapq.heapify(s.actions)
 
     def _stimulate(self, cells: str, step: int, current: float, n_steps: int) -> None:
@@ -583,7 +592,7 @@ class Heart:
         return False
 
     def _av_erp_ms(self) -> float:
-        return self._s.cond.av_erp_ms * (1.0 - 0.3 * self._s.tone)
+        return self._s.cond.av_erp_ms * (1.0 - SYMPATHETIC_AV_ERP * self._s.tone)
 
     def _av_antegrade(self, step: int) -> None:
         s = self._s
@@ -596,12 +605,15 @@ class Heart:
         if self._av_block_now(step):
             return
         erp = self._av_erp_ms()
-        delay = c.av_delay_ms * (1.0 - 0.3 * s.tone)
+        delay = c.av_delay_ms * (1.0 - SYMPATHETIC_AV_DELAY * s.tone)
         if s.av_last_exit is not None:
             r_ms = (step - s.av_last_exit) * DT_US / 1000.0
             if r_ms < erp:
+                if r_ms >= CONCEALMENT_FRACTION * erp:
+                    s.av_last_exit = step  # concealed conduction: the node is re-excited
                 return
-            delay += c.av_decrement_ms * math.exp(-(r_ms - erp) / c.av_recovery_ms)
+            decrement = c.av_decrement_ms * (1.0 - SYMPATHETIC_AV_DECREMENT * s.tone)
+            delay += decrement * math.exp(-(r_ms - erp) / c.av_recovery_ms)
         exit_step = step + round((delay - STIM_LATENCY_MS) * STEPS_PER_MS)
         s.av_inflight = ("ante", exit_step)
         self._push(exit_step, "av_exit", ("ante", exit_step))
