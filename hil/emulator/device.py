@@ -202,7 +202,32 @@ def _start_qemu(program: Path, fault: str | None, log_path: Path) -> EmulatedDev
                 name="port", value=port, expected="a listening UART socket",
             )
         time.sleep(0.002)
+    _boot_qemu_guest(dev, port, deadline)
     return dev
+
+
+_READY = b"ready, fault="
+
+
+def _boot_qemu_guest(dev: EmulatedDevice, port: int, deadline: float) -> None:
+    """Connect once so that QEMU (wait=on) starts the guest, wait for the firmware's ready banner
+    on the semihosting console, and disconnect without sending a byte.
+
+    QEMU's PL011 holds one byte before the firmware turns its FIFOs on, and drops it when it does;
+    a bench that talked while the guest was still booting could lose the first byte of its first
+    frame. After the banner the UART is fully set up, and QEMU listens again for the bench.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=START_TIMEOUT_S):
+        while _READY not in dev.console_output().encode():
+            if dev._proc.poll() is not None or time.monotonic() > deadline:
+                dev.stop()
+                raise DeviceStartError(
+                    f"the QEMU firmware did not boot within {START_TIMEOUT_S} s:\n"
+                    f"{dev.console_output()}",
+                    name="console", value=dev.console_output()[-200:],
+                    expected="the firmware's ready banner",
+                )
+            time.sleep(0.001)
 
 
 def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = None

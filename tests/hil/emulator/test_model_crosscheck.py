@@ -9,11 +9,19 @@ the rule the scenario exercises.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 pytest.importorskip("devicetwin.pacemaker")
 
-from hil.emulator.crosscheck import SCENARIOS, Scenario, compare, model_markers
+from hil.emulator.crosscheck import (
+    SCENARIOS,
+    Scenario,
+    compare,
+    firmware_markers,
+    model_markers,
+)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
@@ -21,3 +29,14 @@ def test_firmware_agrees_with_reference_model(scenario: Scenario) -> None:
     assert model_markers(scenario), f"{scenario.name}: no markers at all"
     disagreement = compare(scenario)
     assert disagreement is None, str(disagreement)
+
+
+QEMU_OK = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+@pytest.mark.skipif(not QEMU_OK, reason="qemu-system-arm and arm-none-eabi-gcc are needed")
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_qemu_and_host_firmware_agree(scenario: Scenario) -> None:
+    assert firmware_markers(scenario, "qemu") == firmware_markers(scenario, "host")
