@@ -67,7 +67,7 @@ SITE_STIM_STEPS = STEPS_PER_MS
 #: A pace captures if its electrode cell fires within this time (ms) of the pulse.
 CAPTURE_WINDOW_MS = 15
 #: Minimum spacing (ms) between two activations of one chamber (one wave, one event).
-LOCKOUT_MS = {Chamber.A: 100, Chamber.V: 200}
+LOCKOUT_MS = {Chamber.A: 150, Chamber.V: 200}
 #: Latency (ms) between a stimulus onset and the threshold crossing of its cells.
 STIM_LATENCY_MS = 1.0
 BLOCK_MS = 1000

@@ -178,7 +178,7 @@ def noise_block(
     t_ms = (block * samples_per_block + np.arange(samples_per_block)) * (1000.0 / sample_rate_hz)
     out = np.zeros((n_rows, samples_per_block))
     if mains_mv > 0:
-        phase = rng.uniform(0, 2 * math.pi, n_rows)
+        phase = block_rng(seed, 12, 0).uniform(0, 2 * math.pi, n_rows)  # one phase per run
         out += mains_mv * np.sin(2 * math.pi * mains_hz * t_ms[None, :] / 1000.0 + phase[:, None])
     if myopotential_mv > 0:
         white = rng.normal(0.0, 1.0, (n_rows, samples_per_block + 4))

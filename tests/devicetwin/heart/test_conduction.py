@@ -8,6 +8,7 @@ block = AV dissociation with an escape rhythm of 20-45 bpm (ventricular/low junc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_wenckebach_appears_as_the_atrial_rate_rises() -> None:
             run.insert(0, av[j])
             j -= 1
         if len(run) >= 2 and j >= 0:
-            assert all(b > a for a, b in zip(run, run[1:], strict=False))
+            assert all(b > a for a, b in itertools.pairwise(run))
             checked += 1
     assert checked >= 1
 
@@ -95,7 +96,7 @@ def test_mobitz_one_preset_has_progressive_pr_then_a_dropped_p() -> None:
     assert len(drops) >= 2
     k = drops[1]
     run = [x for x in pr[drops[0] + 1 : k] if x is not None]
-    assert len(run) >= 2 and all(b > a for a, b in zip(run, run[1:], strict=False))
+    assert len(run) >= 2 and all(b > a for a, b in itertools.pairwise(run))
     assert run[0] >= 120_000
 
 

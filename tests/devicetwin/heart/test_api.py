@@ -1,0 +1,254 @@
+"""The heart's API contract: determinism, chunking invariance, snapshot/restore, validation,
+condition presets and files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devicetwin.errors import DeviceTwinError
+from devicetwin.heart import (
+    Condition,
+    Heart,
+    HeartError,
+    HeartOutput,
+    IonicModel,
+    Origin,
+    Pace,
+    get_condition,
+    list_conditions,
+    load_condition,
+)
+from devicetwin.pacemaker.markers import Chamber
+
+REQUIRED = {
+    "normal_sinus",
+    "sinus_bradycardia",
+    "sick_sinus",
+    "av_block_1",
+    "mobitz_1",
+    "mobitz_2",
+    "av_block_2_1",
+    "complete_av_block",
+    "atrial_flutter",
+    "atrial_fibrillation",
+    "pacs",
+    "pvcs",
+    "retrograde_va",
+    "exercise",
+    "rising_threshold",
+    "bench_patient",
+}
+
+
+def _busy_heart() -> Heart:
+    heart = Heart("atrial_fibrillation", seed=11, leads=("RA", "RV", "LV"), ecg=("I", "II"))
+    heart.apply(mains_mv=0.3, myopotential_mv=0.2, pvc_rate_per_min=20.0, retrograde=True)
+    heart.schedule(1_500_000, "bench_patient", exercise_profile=((0.0, 0.5),))
+    return heart
+
+
+def _paces(t0: int, t1: int) -> list[Pace]:
+    out = []
+    for t in range(0, t1, 700_000):
+        for site, dt in (("RV", 300), ("RA", 250_700), ("LV", 300)):
+            if t0 <= t + dt < t1:
+                out.append(Pace(t + dt, site, 2.5, 400))
+    return out
+
+
+def _concat(outputs: list[HeartOutput]) -> tuple[dict[str, np.ndarray], list[object]]:
+    sig = {}
+    for key in ("RA", "RV", "LV"):
+        sig[key] = np.concatenate([o.egm_mv[key] for o in outputs])
+    for key in ("I", "II"):
+        sig["ecg" + key] = np.concatenate([o.ecg_mv[key] for o in outputs])
+    sig["activity"] = np.concatenate([o.activity_milli_g for o in outputs])
+    return sig, [e for o in outputs for e in o.events]
+
+
+def test_one_ms_chunks_equal_one_long_call_bit_for_bit() -> None:
+    total = 3_000_000
+    one = _busy_heart()
+    long_sig, long_events = _concat([one.advance(total, _paces(0, total))])
+    chunked = _busy_heart()
+    outs = [chunked.advance(1000, _paces(t, t + 1000)) for t in range(0, total, 1000)]
+    short_sig, short_events = _concat(outs)
+    assert long_events == short_events
+    assert any(e.origin is Origin.PACED and e.captured for e in long_events)
+    for key, arr in long_sig.items():
+        assert np.array_equal(arr, short_sig[key]), key
+    assert one.now_us == chunked.now_us == total
+    assert [o.t0_us for o in outs[:3]] == [0, 1000, 2000]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=12))
+def test_any_chunking_gives_the_same_output(chunks_ms: list[int]) -> None:
+    total = sum(chunks_ms) * 1000
+    ref = Heart("pvcs", seed=5)
+    ref.apply(pvc_rate_per_min=30.0)
+    expected = ref.advance(total)
+    heart = Heart("pvcs", seed=5)
+    heart.apply(pvc_rate_per_min=30.0)
+    outs = [heart.advance(ms * 1000) for ms in chunks_ms]
+    got = np.concatenate([o.egm_mv["RV"] for o in outs])
+    assert np.array_equal(got, expected.egm_mv["RV"])
+    assert [e for o in outs for e in o.events] == expected.events
+
+
+def test_same_seed_same_output_and_different_seed_differs() -> None:
+    a = _busy_heart().advance(2_000_000)
+    b = _busy_heart().advance(2_000_000)
+    assert a.events == b.events
+    assert np.array_equal(a.egm_mv["RA"], b.egm_mv["RA"])
+    other = Heart("atrial_fibrillation", seed=12).advance(2_000_000)
+    assert other.events != a.events
+
+
+def test_snapshot_and_restore_replay_exactly() -> None:
+    heart = _busy_heart()
+    heart.advance(1_200_000)
+    snap = heart.snapshot()
+    first = heart.advance(800_000, _paces(1_200_000, 2_000_000))
+    heart.restore(snap)
+    assert heart.now_us == 1_200_000
+    again = heart.advance(800_000, _paces(1_200_000, 2_000_000))
+    assert first.events == again.events
+    for site in ("RA", "RV", "LV"):
+        assert np.array_equal(first.egm_mv[site], again.egm_mv[site])
+    assert np.array_equal(first.activity_milli_g, again.activity_milli_g)
+    with pytest.raises(HeartError):
+        heart.restore("not a snapshot")  # type: ignore[arg-type]
+
+
+def test_speculation_with_a_different_pace_then_rollback() -> None:
+    heart = Heart("complete_av_block", seed=1)
+    heart.advance(500_000)
+    snap = heart.snapshot()
+    paced = heart.advance(100_000, [Pace(500_000, "RV", 3.0, 400)])
+    heart.restore(snap)
+    unpaced = heart.advance(100_000)
+    assert any(e.origin is Origin.PACED for e in paced.events)
+    assert not any(e.origin is Origin.PACED for e in unpaced.events)
+
+
+def test_sample_rate_and_output_shapes() -> None:
+    heart = Heart(sample_rate_hz=500, leads=("RV",), ecg=False)
+    out = heart.advance(10_000)
+    assert set(out.egm_mv) == {"RV"} and out.ecg_mv == {}
+    assert out.egm_mv["RV"].shape == (5,) and out.egm_mv["RV"].dtype == np.float64
+    assert out.activity_milli_g.shape == (5,)
+    with pytest.raises(HeartError):
+        heart.advance(1_000)  # half a sample at 500 Hz
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"condition": "no_such_rhythm"}, "condition"),
+        ({"sample_rate_hz": 3000}, "sample_rate_hz"),
+        ({"leads": ("RA", "LA")}, "leads"),
+        ({"ecg": ("aVR",)}, "ecg"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_constructor_rejects_bad_arguments(kwargs: dict[str, object], name: str) -> None:
+    with pytest.raises(HeartError) as err:
+        Heart(**kwargs)  # type: ignore[arg-type]
+    assert err.value.name == name
+    assert repr(err.value.value) in str(err.value)
+    assert isinstance(err.value, DeviceTwinError)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("va_conduction_ms", -10.0),
+        ("sinus_rate_bpm", 400.0),
+        ("escape_rate_bpm", 5.0),
+        ("av_conduction", "sometimes"),
+        ("atrial_rhythm", "torsades"),
+        ("pvc_times_ms", (-5.0,)),
+        ("rheobase_v", (("RV", 0.3),)),
+    ],
+)
+def test_out_of_range_parameters_name_value_and_range(field: str, value: object) -> None:
+    heart = Heart()
+    with pytest.raises(HeartError) as err:
+        heart.apply(**{field: value})
+    assert field in str(err.value) and "expected" in str(err.value)
+    assert err.value.expected
+
+
+def test_unknown_parameter_and_bad_duration_and_bad_schedule() -> None:
+    heart = Heart()
+    with pytest.raises(HeartError):
+        heart.apply(no_such_field=1)
+    for bad in (0, -1000, 1500, 1000.0):
+        with pytest.raises(HeartError):
+            heart.advance(bad)  # type: ignore[arg-type]
+    heart.advance(10_000)
+    with pytest.raises(HeartError):
+        heart.schedule(5_000, sinus_rate_bpm=80.0)
+    with pytest.raises(HeartError):
+        heart.schedule(20_500, sinus_rate_bpm=80.0)
+
+
+def test_errors_pickle_with_their_fields() -> None:
+    import pickle
+
+    try:
+        get_condition("nope")
+    except HeartError as exc:
+        back = pickle.loads(pickle.dumps(exc))
+        assert isinstance(back, HeartError) and back.value == "nope" and back.expected
+
+
+def test_presets_cover_the_required_conditions() -> None:
+    listed = dict(list_conditions())
+    assert set(listed) >= REQUIRED
+    assert all(desc and "\n" not in desc for desc in listed.values())
+
+
+def test_conditions_load_from_toml_and_json(tmp_path: Path) -> None:
+    toml = tmp_path / "patient.toml"
+    toml.write_text('base = "retrograde_va"\nva_conduction_ms = 310.0\nname = "mine"\n')
+    cond = load_condition(toml)
+    assert cond.va_conduction_ms == 310.0 and cond.retrograde and cond.name == "mine"
+    js = tmp_path / "patient.json"
+    js.write_text(json.dumps({"sinus_rate_bpm": 55, "pvc_times_ms": [1000, 2000]}))
+    cond2 = load_condition(js)
+    assert cond2.sinus_rate_bpm == 55 and cond2.pvc_times_ms == (1000, 2000)
+    assert isinstance(cond2, Condition)
+    bad = tmp_path / "patient.json"
+    bad.write_text(json.dumps({"sinus_rate_bpm": 900}))
+    with pytest.raises(HeartError):
+        load_condition(bad)
+    with pytest.raises(HeartError):
+        load_condition(tmp_path / "patient.yaml")
+
+
+def test_scheduled_change_takes_effect_at_its_time() -> None:
+    heart = Heart("normal_sinus", seed=0)
+    heart.schedule(3_000_000, "complete_av_block")
+    events = heart.advance(8_000_000).events
+    conducted = [e.t_us for e in events if e.origin is Origin.CONDUCTED]
+    escape = [e.t_us for e in events if e.origin is Origin.ESCAPE]
+    assert conducted and max(conducted) < 3_200_000
+    assert escape and min(escape) > 3_000_000
+    assert heart.condition.name == "complete_av_block"
+
+
+def test_aliev_panfilov_model_is_selectable_and_conducts() -> None:
+    heart = Heart("normal_sinus", seed=0, model=IonicModel.ALIEV_PANFILOV)
+    out = heart.advance(3_000_000)
+    a = [e for e in out.events if e.chamber is Chamber.A and e.origin is Origin.SINUS]
+    v = [e for e in out.events if e.chamber is Chamber.V and e.origin is Origin.CONDUCTED]
+    assert len(a) >= 3 and len(v) == len(a)
+    assert float(np.ptp(out.egm_mv["RV"])) > 2.0
