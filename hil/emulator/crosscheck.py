@@ -101,6 +101,23 @@ def _pmt(a: Signal, v: Signal, x: Signal) -> None:
         triangle(a, p, 2000)
 
 
+def _late_p(a: Signal, v: Signal, x: Signal) -> None:
+    """P waves every 1300 ms: in VDD the ventricular escape ends the cycle before SAV (A-21)."""
+    for p in range(400, len(a) - 20, 1300):
+        triangle(a, p, 2000)
+
+
+def _hard_exercise(a: Signal, v: Signal, x: Signal) -> None:
+    _exercise(a, v, x)
+    x[:] = (x.astype(np.int32) * 3).astype(np.int16)
+
+
+def _atrial_noise(a: Signal, v: Signal, x: Signal) -> None:
+    sinus(800, None)(a, v, x)
+    for t in range(2000, 3500, 70):
+        triangle(a, t, 3000)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A programming (mode + changes to nominal) and electrograms exercising one rule."""
@@ -152,6 +169,14 @@ SCENARIOS: tuple[Scenario, ...] = (
              sinus(700, None)),
     Scenario("vdd_sinus", "A-2/A-21 VDD", "VDD", 8_000, build=sinus(900, 120, stop_ms=5000)),
     Scenario("ddi_sinus", "A-2 DDI", "DDI", 8_000, build=sinus(700, None, stop_ms=5000)),
+    Scenario("vdd_late_p", "A-21 VDD escape bound", "VDD", 8_000, build=_late_p),
+    Scenario("vvir_msr_above_url", "A-21 URI on escape paces", "VVIR", 16_000,
+             {"max_sensor_rate_ppm": 150, "upper_rate_ppm": 100}, _hard_exercise),
+    Scenario("ddd_sav_offset", "A-4 sensed AV offset", "DDD", 8_000,
+             {"sensed_av_offset_ms": -50}, sinus(800, None)),
+    Scenario("ddd_atrial_noise", "A-11 atrial noise", "DDD", 6_000, build=_atrial_noise),
+    Scenario("dddr_atr", "A-13 VVIR fallback", "DDDR", 20_000,
+             {"atr_mode": True, "atr_duration_cycles": 10}, _flutter),
 )
 
 
