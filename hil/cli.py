@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from devicetwin import __version__
+from devicetwin import DeviceTwinError, __version__
 from hil.errors import HilError
 
 
@@ -17,6 +18,75 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from hil.demo import run_demo
 
     return run_demo(duration_s=args.duration_s, seed=args.seed)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from hil.progress import Progress
+    from hil.reports.console import run_summary
+    from hil.scenarios import load_scenario, resolve
+    from hil.session.runner import run_scenario
+
+    scenario = load_scenario(resolve(args.scenario))
+    with Progress(scenario.duration_s, scenario.name) as bar:
+        result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
+                              key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6))
+    print(run_summary(result))
+    if args.out is not None:
+        print(f"report: {args.out / 'report.html'}")
+    return 0 if result.passed else 1
+
+
+def _key(args: argparse.Namespace) -> bytes | None:
+    if getattr(args, "key_file", None) is None:
+        return None
+    from hil.session.device import read_key_file
+
+    return read_key_file(args.key_file)
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from hil.scenarios import library_names, load_scenario, resolve
+
+    for name in library_names():
+        sc = load_scenario(resolve(name))
+        print(f"{name:32s} {sc.mode:5s} {sc.duration_s:6.0f} s  {sc.description}")
+    return 0
+
+
+def _cmd_suite(args: argparse.Namespace) -> int:
+    from hil.progress import Progress
+    from hil.reports.console import suite_summary
+    from hil.suite import expand, run_suite
+
+    paths = expand(args.scenarios)
+    with Progress(len(paths), "suite", "runs") as bar:
+        entries = run_suite(paths, device=args.device, jobs=args.jobs, out_dir=args.out,
+                            on_done=lambda e, done, total: bar.update(done))
+    print(suite_summary(entries))
+    return 0 if all(e.verdict == "pass" for e in entries) else 1
+
+
+def _cmd_mutants(args: argparse.Namespace) -> int:
+    from hil.emulator.faults import fault_names
+    from hil.progress import Progress
+    from hil.reports.console import mutant_summary
+    from hil.suite import expand, mutant_table, run_suite, write_json
+
+    paths = expand(args.scenarios)
+    faults: list[str | None] = [None, *fault_names()]
+    with Progress(len(paths) * len(faults), "mutants", "runs") as bar:
+        entries = run_suite(paths, device=args.device, faults=faults, jobs=args.jobs,
+                            on_done=lambda e, done, total: bar.update(done))
+    table = mutant_table(entries)
+    print(mutant_summary(table["faults"], [p.stem for p in paths]))
+    print(f"clean firmware passed every scenario: {table['clean_passed']}")
+    if table["clean_failures"]:
+        for name, why in table["clean_failures"].items():
+            print(f"  clean failed {name}: {', '.join(why)}")
+    print("undetected faults: " + (", ".join(table["undetected"]) or "none"))
+    if args.out is not None:
+        print(f"wrote {write_json(args.out / 'mutants.json', table)}")
+    return 0 if table["clean_passed"] and not table["undetected"] else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +105,38 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration-s", type=float, default=20.0, help="simulated seconds")
     demo.add_argument("--seed", type=int, default=1, help="random seed")
     demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser("run", help="run one scenario against a device and judge it")
+    run.add_argument("scenario", help="a built-in scenario name or a scenario file (TOML)")
+    _device_args(run)
+    run.add_argument("--fault", default=None, help="a seeded-fault firmware variant")
+    run.add_argument("--out", type=Path, default=None, help="folder for the record and reports")
+    run.set_defaults(func=_cmd_run)
+
+    scen = sub.add_parser("scenarios", help="list the built-in scenarios")
+    scen.set_defaults(func=_cmd_scenarios)
+
+    suite = sub.add_parser("suite", help="run many scenarios in parallel")
+    suite.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
+    _device_args(suite)
+    suite.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
+    suite.add_argument("--out", type=Path, default=None, help="folder for every run's evidence")
+    suite.set_defaults(func=_cmd_suite)
+
+    mut = sub.add_parser("mutants", help="measure detection power on the seeded faults")
+    mut.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
+    _device_args(mut)
+    mut.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
+    mut.add_argument("--out", type=Path, default=None, help="folder for mutants.json")
+    mut.set_defaults(func=_cmd_mutants)
     return parser
+
+
+def _device_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="emulated",
+                   help="emulated (host firmware), qemu, or a device URL (default: emulated)")
+    p.add_argument("--key-file", type=Path, default=None,
+                   help="device key file (64 hex digits) for therapy commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
-    except HilError as err:
+    except (HilError, DeviceTwinError) as err:
         print(f"devicetwin: error: {err}", file=sys.stderr)
         return 2
 

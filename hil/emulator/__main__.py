@@ -39,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             for f in seeded_faults():
                 print(f"{f.name}\t{f.requirement}\t{f.description}")
         elif args.build:
-            print(build_firmware(args.target, args.fault))
+            program = build_firmware(args.target, args.fault)
+            print(program)
+            size = program.parent / "size.txt"
+            if size.exists():
+                print(size.read_text().strip())
         else:
             with start_device(args.target, args.fault) as dev:
                 print(dev.url, flush=True)

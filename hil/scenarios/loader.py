@@ -174,7 +174,7 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
                          "one of " + ", ".join(sorted(TIMELINE_ACTIONS)))
         params = {k: v for k, v in entry.items() if k not in ("at_s", "action")}
         for key in params:
-            if key not in TIMELINE_ACTIONS[action]:
+            if key not in TIMELINE_ACTIONS[action] and "*" not in TIMELINE_ACTIONS[action]:
                 allowed = ", ".join(TIMELINE_ACTIONS[action]) or "no parameters"
                 raise r.fail((*base, key), f"action {action!r} takes no field '{key}'", key,
                              allowed)

@@ -23,22 +23,27 @@ HAZARDS = (
 #: Timeline actions and the parameters each takes (name -> (type, unit/description)).
 TIMELINE_ACTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
+        "heart": {"*": "any heart condition field (devicetwin.heart.Condition) and its value"},
+        "condition": {"name": "a heart condition preset; fields given after it override it",
+                      "*": "condition fields"},
         "exercise": {"workload": "0..1 fraction of maximal workload", "ramp_s": "seconds"},
         "rest": {"ramp_s": "seconds"},
-        "pvc": {"count": "number of PVCs", "coupling_ms": "ms after the last beat"},
-        "pac": {"count": "number of PACs", "coupling_ms": "ms after the last atrial beat"},
-        "af_start": {},
+        "pvc": {"count": "PVCs one after another", "coupling_ms": "ms between them (default 600)",
+                "after_ms": "ms after the action time (default 0)"},
+        "pac": {"count": "PACs one after another", "coupling_ms": "ms between them (default 500)",
+                "after_ms": "ms after the action time (default 0)"},
+        "af_start": {"mean_cycle_ms": "mean atrial cycle (default the condition's)"},
         "af_stop": {},
         "flutter_start": {"cycle_ms": "atrial flutter cycle length"},
         "flutter_stop": {},
-        "noise": {"kind": "mains | myopotential | emi", "amplitude_mv": "mV", "duration_s": "s"},
-        "threshold": {"site": "RA | RV | LV", "rheobase_v": "V"},
-        "condition": {"name": "a heart condition preset"},
-        "av_block": {"kind": "none | first | mobitz1 | mobitz2 | two_to_one | complete"},
+        "noise": {"kind": "mains | myopotential | emi", "amplitude_mv": "mV",
+                  "duration_s": "s (emi bursts)"},
+        "noise_stop": {},
+        "threshold": {"factor": "capture threshold multiplier now (1 = baseline)"},
+        "av_block": {"conduction": "normal | blocked | intermittent"},
         "magnet": {"on": "true | false"},
     }
 )
-
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:

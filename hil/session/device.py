@@ -1,0 +1,172 @@
+"""The device under test as the bench sees it: an emulated firmware or any firmware_bridge URL."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from devicetwin.pacemaker import MarkerEvent, Programming
+from firmware_bridge import DeviceClient
+from firmware_bridge.auth import DEV_KEY
+from firmware_bridge.errors import BridgeError
+from firmware_bridge.messages import Hello, Tick
+from hil.errors import HilError
+from hil.session.mapping import marker_from_wire, wire_parameters
+
+#: Device specs that start the reference firmware instead of opening a URL.
+EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
+
+
+class DeviceError(HilError):
+    """The device could not be reached, refused the programming, or crashed."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """What the device said of itself (HELLO), and how the bench reached it."""
+
+    spec: str
+    url: str
+    model: str
+    serial: str
+    firmware_version: str
+    firmware_hash: str
+    protocol_version: int
+    max_window_samples: int
+    fault: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the manifest and summary."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def read_key_file(path: Path | str) -> bytes:
+    """A device key file: 64 hex digits (docs/protocol.md section 6)."""
+    p = Path(path)
+    try:
+        text = "".join(p.read_text().split())
+        if os.stat(p).st_mode & 0o004:
+            raise DeviceError(f"key file {str(p)!r} is world readable; expected mode 600",
+                              name="key_file", value=str(p), expected="not world readable")
+        key = bytes.fromhex(text)
+    except OSError as err:
+        raise DeviceError(f"cannot read key file {str(p)!r}: {err.strerror}", name="key_file",
+                          value=str(p), expected="a readable key file") from err
+    except ValueError as err:
+        raise DeviceError(f"key file {str(p)!r} does not hold hex digits", name="key_file",
+                          value=str(p), expected="64 hex digits") from err
+    if len(key) != 32:
+        raise DeviceError(f"key file {str(p)!r} holds {len(key)} bytes", name="key_file",
+                          value=len(key), expected="32 bytes (64 hex digits)")
+    return key
+
+
+class DeviceConnection:
+    """An open, identified device: start the emulated firmware if asked, connect, program, tick.
+
+    Parameters
+    ----------
+    spec:
+        ``emulated`` (or ``host``), ``qemu``, or a firmware_bridge URL (pyserial URL or VISA
+        resource).
+    fault:
+        A seeded-fault variant of the emulated firmware (emulated targets only).
+    key:
+        The device key for therapy commands; the emulated firmware's development key by default
+        for emulated targets, ``DEVICETWIN_KEY_FILE`` for URLs when set.
+    """
+
+    def __init__(self, spec: str, *, fault: str | None = None, key: bytes | None = None,
+                 timeout_s: float = 5.0) -> None:
+        self.spec = spec
+        self.fault = fault
+        self._emulated: Any = None
+        target = EMULATED_TARGETS.get(spec)
+        if target is None and fault is not None:
+            raise DeviceError(f"fault {fault!r} needs an emulated device, not {spec!r}",
+                              name="fault", value=fault, expected="device emulated or qemu")
+        if target is not None:
+            from hil.emulator import start_device
+
+            self._emulated = start_device(target, fault)  # type: ignore[arg-type]
+            url = self._emulated.url
+            key = key or DEV_KEY
+        else:
+            url = spec
+            if key is None and os.environ.get("DEVICETWIN_KEY_FILE"):
+                key = read_key_file(os.environ["DEVICETWIN_KEY_FILE"])
+        self.url = url
+        try:
+            self.client = DeviceClient.open(url, key=key, timeout_s=timeout_s)
+            self.hello: Hello = self.client.connect()
+        except BridgeError as err:
+            self.close()
+            raise self._explain(err) from err
+        self.identity = DeviceIdentity(
+            spec=spec, url=url, model=self.hello.model, serial=self.hello.serial,
+            firmware_version=self.hello.firmware_version,
+            firmware_hash=bytes(self.hello.firmware_hash).hex(),
+            protocol_version=self.hello.protocol_version,
+            max_window_samples=self.hello.max_window_samples, fault=fault,
+        )
+
+    def _explain(self, err: BaseException) -> HilError:
+        if self._emulated is not None:
+            diagnosed: HilError = self._emulated.diagnose(err)
+            return diagnosed
+        return DeviceError(f"device {self.spec!r}: {err}", name="device", value=self.spec,
+                           expected="a responsive device")
+
+    def program(self, programming: Programming) -> None:
+        """Send the whole programming (authenticated); raises if the device refuses it."""
+        try:
+            params: dict[str | int, int] = {
+                k: v for k, v in wire_parameters(programming).items()
+            }
+            self.client.program(params)
+        except BridgeError as err:
+            raise self._explain(err) from err
+
+    def tick(
+        self,
+        t0_us: int,
+        atrial_uv: npt.NDArray[np.int16],
+        ventricular_uv: npt.NDArray[np.int16],
+        activity_milli_g: npt.NDArray[np.int16],
+    ) -> tuple[list[MarkerEvent], int]:
+        """One lock-step window with early stop: (the device's markers, samples consumed)."""
+        window = Tick._trusted(t0_us, tuple(atrial_uv.tolist()), tuple(ventricular_uv.tolist()),
+                               tuple(activity_milli_g.tolist()), True)
+        try:
+            reply = self.client.tick(window)
+        except BridgeError as err:
+            raise self._explain(err) from err
+        return [marker_from_wire(e) for e in reply.events], reply.consumed
+
+    def console_output(self) -> str:
+        """The emulated firmware's console (empty for other devices)."""
+        return "" if self._emulated is None else str(self._emulated.console_output())
+
+    def close(self) -> None:
+        """Close the link and stop the emulated firmware."""
+        client = getattr(self, "client", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        if self._emulated is not None:
+            self._emulated.stop()
+            self._emulated = None
+
+    def __enter__(self) -> DeviceConnection:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,277 @@
+"""Run one scenario against one device and judge it: the bench's main job.
+
+``run_scenario`` builds the heart, connects and programs the device, runs the closed loop with the
+twin shadowing, scores the device's events against the twin and the monitors, and writes the
+evidence (WFDB record, summary, manifest, JUnit, HTML report) when given an output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devicetwin.conformance import LowerRateTiming as ConfTiming
+from devicetwin.conformance import (
+    MatchResult,
+    MatchTolerance,
+    MonitorReport,
+    TimingLimits,
+    match,
+    run_monitors,
+)
+from devicetwin.heart import Heart, get_condition
+from devicetwin.pacemaker import (
+    DeviceState,
+    LowerRateTiming,
+    PacemakerModel,
+    Programming,
+    interval_ms,
+)
+from firmware_bridge.wire import StateCommand
+from hil.errors import HilError
+from hil.scenarios import Scenario
+from hil.scenarios.model import TimelineEntry
+from hil.session.device import DeviceConnection, DeviceIdentity
+from hil.session.lockstep import LockstepLoop, LoopOutput
+from hil.session.mapping import activations_for_monitors, programming_from
+from hil.session.recorder import SessionRecorder
+from hil.session.timeline import device_timeline, schedule_on_heart
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One pass/fail criterion of a run, with what was measured and what was required."""
+
+    name: str
+    passed: bool
+    measured: Any
+    required: str
+    requirement: str = ""
+
+
+@dataclass
+class RunResult:
+    """Everything a bench run produced and concluded."""
+
+    scenario: Scenario
+    programming: Programming
+    device: DeviceIdentity
+    loop: LoopOutput
+    conformance: MatchResult
+    monitors: MonitorReport
+    criteria: list[Criterion]
+    realtime_factor: float
+    wall_s: float
+    out_dir: Path | None = None
+    artefacts: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when every criterion passed and the run was not cut short."""
+        return self.loop.interrupted is None and all(c.passed for c in self.criteria)
+
+    @property
+    def verdict(self) -> str:
+        """``pass`` or ``fail``."""
+        return "pass" if self.passed else "fail"
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` content."""
+        conf = self.conformance.to_dict()
+        return {
+            "scenario": self.scenario.name,
+            "verdict": self.verdict,
+            "interrupted": self.loop.interrupted,
+            "duration_s": self.loop.end_us / 1e6,
+            "device_events": conf["device_events"],
+            "predicted_events": conf["predicted_events"],
+            "matched_events": conf["matched_events"],
+            "precision": conf["precision"],
+            "recall": conf["recall"],
+            "timing_error_ms": conf["timing_error_ms"],
+            "discrepancy_counts": conf["discrepancy_counts"],
+            "hazards": self.monitors.hazard_flags(),
+            "criteria": [
+                {"name": c.name, "passed": c.passed, "measured": c.measured,
+                 "required": c.required, "requirement": c.requirement}
+                for c in self.criteria
+            ],
+            "realtime_factor": self.realtime_factor,
+            "wall_s": self.wall_s,
+            "loop": {
+                "windows": self.loop.stats.windows,
+                "rollbacks": self.loop.stats.rollbacks,
+                "heart_s": self.loop.stats.heart_s,
+                "device_s": self.loop.stats.device_s,
+                "twin_s": self.loop.stats.twin_s,
+                "record_s": self.loop.stats.record_s,
+            },
+            "device": self.device.to_dict(),
+        }
+
+
+def timing_limits(programming: Programming, tolerance_ms: float = 8.0) -> TimingLimits:
+    """The monitors' limits for a programming (its mode's escape, upper rate, AV, refractory)."""
+    p = programming
+    v = p.value
+    hyst = v("hysteresis_rate_ppm")
+    ext = v("pvarp_extension_ms")
+    rate_adaptive = p.mode.rate_adaptive
+    return TimingLimits(
+        mode=p.mode.name,
+        lri_ms=p.lri_ms,
+        uri_ms=p.uri_ms,
+        pav_ms=v("fixed_av_delay_ms"),
+        sav_ms=max(30, v("fixed_av_delay_ms") + (v("sensed_av_offset_ms") or 0)),
+        vrp_ms=v("vrp_ms"),
+        arp_ms=v("arp_ms"),
+        pvarp_ms=v("pvarp_ms"),
+        pvarp_extension_ms=ext or None,
+        hysteresis_interval_ms=interval_ms(hyst) if hyst else None,
+        msri_ms=interval_ms(v("max_sensor_rate_ppm")) if rate_adaptive else None,
+        dynamic_av_min_ms=v("min_dynamic_av_delay_ms") if v("dynamic_av_delay") else None,
+        sensed_av_offset_ms=v("sensed_av_offset_ms") or 0,
+        tolerance_ms=round(tolerance_ms),
+        convention=(ConfTiming.ATRIAL if v("lower_rate_timing") is LowerRateTiming.ATRIAL
+                    else ConfTiming.VENTRICULAR),
+        ventricular_blanking_ms=v("ventricular_blanking_ms"),
+        vsp_window_ms=v("vsp_window_ms"),
+        safety_pacing=bool(v("safety_pacing")),
+        pvab_ms=v("pvab_ms"),
+        noise_interval_ms=v("noise_interval_ms"),
+        atr_enabled=bool(v("atr_mode")),
+        atr_duration_cycles=v("atr_duration_cycles"),
+        atr_fallback_time_min=v("atr_fallback_time_min"),
+        pmt_termination=bool(v("pmt_termination")),
+        pmt_cycles=v("pmt_cycles"),
+        pmt_va_max_ms=v("pmt_va_max_ms"),
+        pmt_pvarp_ms=v("pmt_pvarp_ms"),
+    )
+
+
+def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> list[Criterion]:
+    exp = scenario.expect
+    req = ",".join(scenario.requirements)
+    out = [
+        Criterion("conformance.recall", conf.recall >= exp.min_recall, round(conf.recall, 4),
+                  f">= {exp.min_recall}", req),
+        Criterion("conformance.precision", conf.precision >= exp.min_precision,
+                  round(conf.precision, 4), f">= {exp.min_precision}", req),
+        Criterion("conformance.timing_error_max_ms",
+                  conf.timing_error.max_ms <= exp.max_timing_error_ms,
+                  round(conf.timing_error.max_ms, 3), f"<= {exp.max_timing_error_ms} ms", req),
+    ]
+    flags = monitors.hazard_flags()
+    for hazard, must in exp.hazards.items():
+        found = flags.get(hazard, False)
+        out.append(Criterion(f"hazard.{hazard}", found == must, found,
+                             "detected" if must else "not detected", f"HAZ-{hazard}"))
+    wanted = set(exp.monitors)
+    for v in monitors.verdicts:
+        # hazards the scenario provokes on purpose are judged by the hazard criteria above
+        if wanted and v.name.split(".")[0] not in wanted and v.name not in wanted:
+            continue
+        if not wanted and exp.hazards.get(_hazard_of(v.name), False):
+            continue
+        out.append(Criterion(f"monitor.{v.name}", v.passed, v.value, v.sentence,
+                             v.requirement_id))
+    return out
+
+
+def _hazard_of(verdict_name: str) -> str:
+    head = verdict_name.split(".")[0]
+    return {"pmt": "pmt", "upper_rate": "upper_rate", "crosstalk": "crosstalk",
+            "noise": "noise_reversion", "capture": "loss_of_capture", "far_field":
+            "far_field_oversensing", "atr": "atrial_tachyarrhythmia_handling",
+            "pvc": "pvc_response"}.get(head, head)
+
+
+def build_heart(scenario: Scenario) -> Heart:
+    """The scenario's patient."""
+    cond = get_condition(scenario.condition)
+    if scenario.condition_overrides:
+        cond = cond.with_changes(**dict(scenario.condition_overrides))
+    return Heart(cond, seed=scenario.seed)
+
+
+def run_scenario(
+    scenario: Scenario,
+    device: str = "emulated",
+    *,
+    out_dir: Path | str | None = None,
+    fault: str | None = None,
+    key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run ``scenario`` against ``device`` in lock-step and judge it.
+
+    Parameters
+    ----------
+    device:
+        ``emulated`` (host firmware), ``qemu``, or any firmware_bridge URL.
+    out_dir:
+        Where to write the record, summary, manifest, JUnit and HTML report (nothing if None).
+    fault:
+        A seeded-fault firmware variant (emulated devices only).
+    """
+    wall0 = time.perf_counter()
+    programming = programming_from(scenario.mode, scenario.parameters)
+    heart = build_heart(scenario)
+    device_actions = schedule_on_heart(heart, scenario.timeline)
+    out = Path(out_dir) if out_dir is not None else None
+    recorder = SessionRecorder(out) if out is not None else None
+    twin = PacemakerModel(programming, follower=True)
+    try:
+        with DeviceConnection(device, fault=fault, key=key) as dev:
+            dev.program(programming)
+
+            def apply(entry: TimelineEntry) -> None:
+                if entry.action == "magnet":
+                    on = bool(entry.params.get("on", True))
+                    dev.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
+                    twin.enter_state(loop.now_us,
+                                     DeviceState.MAGNET if on else DeviceState.PERMANENT)
+
+            loop = LockstepLoop(heart, dev, twin, recorder=recorder,
+                                timeline=device_timeline(device_actions, apply),
+                                progress=progress)
+            try:
+                output = loop.run_until(scenario.duration_us)
+            except HilError as err:  # the device crashed or the link dropped: keep what we have
+                output = loop.out
+                output.interrupted = str(err)
+                output.end_us = loop.now_us
+            identity = dev.identity
+    finally:
+        if recorder is not None:
+            recorder.close()
+    end_us = output.end_us
+    conf = match(output.device_events, output.twin_events,
+                 MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
+    monitors = run_monitors(output.device_events, timing_limits(programming, scenario.tolerance_ms),
+                            activations=activations_for_monitors(output.heart_events),
+                            end_us=end_us)
+    result = RunResult(
+        scenario=scenario, programming=programming, device=identity, loop=output,
+        conformance=conf, monitors=monitors, criteria=_judge(scenario, conf, monitors),
+        realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
+        out_dir=out,
+    )
+    if out is not None and recorder is not None:
+        from hil.reports.evidence import write_evidence
+
+        write_evidence(result, recorder)
+    return result
+
+
+def summary_json(result: RunResult) -> str:
+    """``summary.json`` text."""
+    return json.dumps(result.summary(), indent=2, default=str) + "\n"
+
+
+__all__ = ["Criterion", "RunResult", "build_heart", "run_scenario", "summary_json",
+           "timing_limits"]

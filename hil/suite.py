@@ -1,0 +1,111 @@
+"""Many runs: a suite of scenarios in parallel over cores, and the seeded-fault (mutant) table."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hil.scenarios import library_names, load_scenario, resolve
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteEntry:
+    """The outcome of one run in a suite."""
+
+    scenario: str
+    fault: str | None
+    verdict: str
+    failed: tuple[str, ...]
+    realtime_factor: float
+    wall_s: float
+    error: str | None = None
+
+
+def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> SuiteEntry:
+    from hil.session.runner import run_scenario
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(path)
+    try:
+        result = run_scenario(scenario, device, fault=fault,
+                              out_dir=Path(out_dir) if out_dir else None)
+    except Exception as err:  # a run that cannot even start is a failed entry, not a crash
+        return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
+                          f"{type(err).__name__}: {err}")
+    failed = tuple(c.name for c in result.criteria if not c.passed)
+    return SuiteEntry(scenario.name, fault, result.verdict, failed, result.realtime_factor,
+                      result.wall_s, result.loop.interrupted)
+
+
+def expand(names_or_dir: Sequence[str]) -> list[Path]:
+    """Scenario files from names, files and folders (all library scenarios when empty)."""
+    if not names_or_dir:
+        return [resolve(n) for n in library_names()]
+    out: list[Path] = []
+    for item in names_or_dir:
+        p = Path(item)
+        out.extend(sorted(p.glob("*.toml")) if p.is_dir() else [resolve(item)])
+    return out
+
+
+def run_suite(
+    paths: Sequence[Path],
+    *,
+    device: str = "emulated",
+    faults: Sequence[str | None] = (None,),
+    jobs: int | None = None,
+    out_dir: Path | None = None,
+    on_done: Callable[[SuiteEntry, int, int], None] | None = None,
+) -> list[SuiteEntry]:
+    """Run every scenario against every firmware variant, ``jobs`` processes at a time."""
+    work = [(str(p), f) for f in faults for p in paths]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    results: list[SuiteEntry] = []
+
+    def target(path: str, fault: str | None) -> str | None:
+        if out_dir is None:
+            return None
+        return str(out_dir / (fault or "clean") / Path(path).stem)
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_run_one, p, device, f, target(p, f)) for p, f in work]
+        for fut in as_completed(futures):
+            entry = fut.result()
+            results.append(entry)
+            if on_done is not None:
+                on_done(entry, len(results), len(work))
+    order = {(str(p), f): i for i, (p, f) in enumerate(work)}
+    by_name = {Path(p).stem: p for p, _ in work}
+    results.sort(key=lambda e: order.get((by_name.get(e.scenario, ""), e.fault), 0))
+    return results
+
+
+def mutant_table(entries: Sequence[SuiteEntry]) -> dict[str, Any]:
+    """``mutants.json``: did the clean firmware pass everything, and who caught each fault."""
+    clean = [e for e in entries if e.fault is None]
+    faults: dict[str, list[str]] = {}
+    for e in entries:
+        if e.fault is not None:
+            faults.setdefault(e.fault, [])
+            if e.verdict != "pass":
+                faults[e.fault].append(e.scenario)
+    return {
+        "clean_passed": bool(clean) and all(e.verdict == "pass" for e in clean),
+        "clean_failures": {e.scenario: list(e.failed) or [e.error or e.verdict]
+                           for e in clean if e.verdict != "pass"},
+        "faults": faults,
+        "undetected": sorted(f for f, caught in faults.items() if not caught),
+    }
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> Path:
+    """Write a JSON document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
