@@ -284,27 +284,34 @@ cdef class Tissue:
         cdef const double* gd = &self._gd[0]
         cdef double* h = &self._h[0]
         cdef long long start = self.step
+        cdef long long to_sample = (steps_per_sample - start % steps_per_sample) % steps_per_sample
+        cdef Py_ssize_t nseg = self._seg_par.shape[0], nrem = self._rem_rows.shape[0]
+        cdef Py_ssize_t nsent = self._sent_cells.shape[0]
+        cdef double* va = &self._va[0]
+        cdef double* vb = &self._vb[0]
         self.n_crossings = 0
         s = self.step
         while s < end:
             if self._cur == 0:
-                vo = &self._va[0]
-                vn = &self._vb[0]
+                vo = va
+                vn = vb
             else:
-                vo = &self._vb[0]
-                vn = &self._va[0]
-            if s % steps_per_sample == 0:
+                vo = vb
+                vn = va
+            if to_sample == 0:
+                to_sample = steps_per_sample
                 col = <Py_ssize_t>((s - out_step0) // steps_per_sample)
                 for r in range(nrow):
                     out[r, col] = _dot(&self._lead[r, 0], vo + pad, n)
+            to_sample -= 1
             # the CSR remainder, from the old potential
-            for k in range(self._rem_rows.shape[0]):
+            for k in range(nrem):
                 r = self._rem_rows[k]
                 acc = 0.0
                 for j in range(self._rem_ptr[k], self._rem_ptr[k + 1]):
                     acc = acc + self._rem_w[j] * (vo[pad + self._rem_idx[j]] - vo[pad + r])
                 self._rem_cur[k] = acc
-            for seg in range(self._seg_par.shape[0]):
+            for seg in range(nseg):
                 if self.model == 0:
                     _ms_segment(vo + pad, vn + pad, h, gr + pad, gd + pad, w,
                                 self._seg_start[seg], self._seg_start[seg + 1],
@@ -313,7 +320,7 @@ cdef class Tissue:
                     _ap_segment(vo + pad, vn + pad, h, gr + pad, gd + pad, w,
                                 self._seg_start[seg], self._seg_start[seg + 1], dt,
                                 &self._seg_par[seg, 0])
-            for k in range(self._rem_rows.shape[0]):
+            for k in range(nrem):
                 vn[pad + self._rem_rows[k]] += self._rem_cur[k]
             for j in range(self._n_stim):
                 if self._stim_on[j] <= s < self._stim_off[j]:
@@ -322,7 +329,7 @@ cdef class Tissue:
             self._cur = 1 - self._cur
             s += 1
             # upward threshold crossings of the sentinels
-            for k in range(self._sent_cells.shape[0]):
+            for k in range(nsent):
                 c = self._sent_cells[k] + pad
                 vold = vo[c]
                 if vold < thr <= vn[c]:

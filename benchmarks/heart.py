@@ -1,0 +1,183 @@
+"""Benchmark of the heart (issue 3): prints medians, then one JSON object as the last line.
+
+- ``default_realtime_factor``: the default heart (2,040 cells, RA/RV electrograms and ECG II)
+  advanced in 1 ms chunks; simulated time over wall time (goal >= 50).
+- ``ns_per_cell_step``: the Mitchell-Schaeffer kernel on a 1,000-cell cable, dt = 0.01 ms
+  (goal < 0.6 ns).
+- ``ratio_vs_numpy`` / ``ratio_vs_myokit``: the same model, cable, time step and duration run by
+  the NumPy reference and by Myokit's ``Simulation1d`` in this run (goals >= 20 and >= 10).
+  Myokit is optional (``pip install .[bench]``); without it the ratio is null and the reason is
+  printed.
+- ``chunk_overhead``: wall time in 1 ms chunks over one long call (goal <= 1.05).
+
+Usage: ``python benchmarks/heart.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from devicetwin.heart import Heart
+from devicetwin.heart.anatomy import build_cable
+from devicetwin.heart.ionic import MS_SETS, IonicModel
+from devicetwin.heart.tissue import KERNEL_BUILD, make_reference, make_tissue
+
+N_CABLE = 1000
+DT_MS = 0.01
+G_CABLE = 1.0
+STIM = (0.8, 1.0)  # current (1/ms), duration (ms) into the first 3 cells
+
+
+def _median(fn: Callable[[], float], repeats: int) -> float:
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def _cable_kernel(duration_ms: float, build: str | None) -> float:
+    cable = build_cable(N_CABLE, g_per_ms=G_CABLE)
+    tissue = make_tissue(
+        cable, IonicModel.MITCHELL_SCHAEFFER, DT_MS, np.zeros((0, N_CABLE)), [], build=build
+    )
+    n_stim = round(STIM[1] / DT_MS)
+    tissue.set_stimuli(
+        np.array([0, 3], dtype=np.intp),
+        np.array([0, 1, 2], dtype=np.intp),
+        np.array([0], dtype=np.int64),
+        np.array([n_stim], dtype=np.int64),
+        np.array([STIM[0]]),
+    )
+    steps = round(duration_ms / DT_MS)
+    out = np.zeros((0, 1))
+    t0 = time.perf_counter()
+    tissue.run(steps, out, 0, steps, False)
+    return time.perf_counter() - t0
+
+
+def _cable_numpy(duration_ms: float) -> float:
+    cable = build_cable(N_CABLE, g_per_ms=G_CABLE)
+    ref = make_reference(cable, IonicModel.MITCHELL_SCHAEFFER, DT_MS, np.zeros((0, N_CABLE)))
+    ref.stimuli = [(np.arange(3), 0, round(STIM[1] / DT_MS), STIM[0])]
+    steps = round(duration_ms / DT_MS)
+    t0 = time.perf_counter()
+    ref.run(steps, steps)
+    return time.perf_counter() - t0
+
+
+def _myokit_model() -> object:
+    import myokit
+
+    p = MS_SETS["ventricle"]
+    text = f"""[[model]]
+membrane.V = 0
+membrane.h = 1
+
+[engine]
+time = 0 bind time
+pace = 0 bind pace
+
+[membrane]
+i_diff = 0 bind diffusion_current
+dot(V) = h * V^2 * (1 - V) / {p.tau_in_ms} - V / {p.tau_out_ms} + {STIM[0]} * engine.pace - i_diff
+    label membrane_potential
+dot(h) = if(V < {p.v_gate}, (1 - h) / {p.tau_open_ms}, -h / {p.tau_close_ms})
+"""
+    return myokit.parse_model(text)
+
+
+def _cable_myokit(duration_ms: float, warm: dict[str, object]) -> float:
+    import myokit
+
+    if "sim" not in warm:
+        protocol = myokit.Protocol()
+        protocol.schedule(1.0, 0.0, STIM[1])
+        sim = myokit.Simulation1d(_myokit_model(), protocol, ncells=N_CABLE)
+        sim.set_step_size(DT_MS)
+        sim.set_conductance(G_CABLE)
+        sim.set_paced_cells(3)
+        sim.run(1.0, log=["engine.time"])  # compile outside the timing
+        warm["sim"] = sim
+    sim = warm["sim"]
+    sim.reset()  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    sim.run(duration_ms, log=["engine.time"], log_interval=duration_ms)  # type: ignore[attr-defined]
+    return time.perf_counter() - t0
+
+
+def _heart_chunked(seconds: float) -> float:
+    heart = Heart()
+    heart.advance(1000)
+    n = round(seconds * 1000)
+    adv = heart.advance
+    t0 = time.perf_counter()
+    for _ in range(n):
+        adv(1000)
+    return time.perf_counter() - t0
+
+
+def _heart_long(seconds: float) -> float:
+    heart = Heart()
+    heart.advance(1000)
+    t0 = time.perf_counter()
+    heart.advance(round(seconds * 1_000_000))
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    repeats = 3 if quick else 5
+    cable_ms = 20.0 if quick else 100.0
+    heart_s = 2.0 if quick else 5.0
+    steps = round(cable_ms / DT_MS)
+
+    print(f"kernel build: {KERNEL_BUILD}; cable {N_CABLE} cells, dt {DT_MS} ms, {cable_ms} ms")
+    t_kernel = _median(lambda: _cable_kernel(cable_ms, None), repeats)
+    ns = t_kernel / (steps * N_CABLE) * 1e9
+    print(f"cython kernel ({KERNEL_BUILD}): median {t_kernel * 1e3:.2f} ms = {ns:.3f} ns/cell-step")
+    if KERNEL_BUILD == "avx2":
+        t_port = _median(lambda: _cable_kernel(cable_ms, "portable"), repeats)
+        ns_port = t_port / (steps * N_CABLE) * 1e9
+        print(
+            f"cython kernel (portable): median {t_port * 1e3:.2f} ms = {ns_port:.3f} ns/cell-step"
+        )
+    t_numpy = _median(lambda: _cable_numpy(cable_ms), max(1, repeats - 2))
+    print(f"numpy reference: median {t_numpy * 1e3:.1f} ms")
+    ratio_numpy = t_numpy / t_kernel
+
+    ratio_myokit: float | None
+    try:
+        import myokit  # noqa: F401
+
+        warm: dict[str, object] = {}
+        t_myokit = _median(lambda: _cable_myokit(cable_ms, warm), repeats)
+        ratio_myokit = t_myokit / t_kernel
+        print(f"myokit Simulation1d: median {t_myokit * 1e3:.2f} ms")
+    except ImportError:
+        ratio_myokit = None
+        print("myokit is not installed (pip install '.[bench]'): ratio_vs_myokit is null")
+
+    t_chunk = _median(lambda: _heart_chunked(heart_s), repeats)
+    t_long = _median(lambda: _heart_long(heart_s), repeats)
+    factor = heart_s / t_chunk
+    print(
+        f"default heart ({Heart().n_cells} cells): {heart_s} s simulated in 1 ms chunks, "
+        f"median {t_chunk:.3f} s -> {factor:.1f}x real time; one call {t_long:.3f} s"
+    )
+    result = {
+        "default_realtime_factor": round(factor, 2),
+        "ns_per_cell_step": round(ns, 4),
+        "ratio_vs_numpy": round(ratio_numpy, 1),
+        "ratio_vs_myokit": None if ratio_myokit is None else round(ratio_myokit, 2),
+        "chunk_overhead": round(t_chunk / t_long, 3),
+        "kernel_build": KERNEL_BUILD,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
