@@ -60,10 +60,9 @@ void hal_rx_push(uint8_t byte)
 
 void UART0_IRQHandler(void)
 {
-    /* Clear first, then drain: a byte that lands after the last FR check raises the interrupt
-     * again (QEMU's PL011 signals RX only when its FIFO goes from empty to one byte, so clearing
-     * after draining could lose that edge and stall the link). */
-    UART_ICR = 0x7F0u;
+    /* Drain until empty. The receive interrupt is a level that the PL011 drops by itself when
+     * reads take the FIFO below its trigger level, so no ICR write is needed (clearing it after
+     * draining could even lose a byte that landed after the last FR check and stall the link). */
     while ((UART_FR & FR_RXFE) == 0u) {
         hal_rx_push((uint8_t)UART_DR);
     }
