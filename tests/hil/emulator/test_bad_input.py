@@ -8,13 +8,16 @@ LRI 1000 - AV 150) and interrogates as before.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from firmware_bridge import framing, protocol
-from firmware_bridge.messages import Ack, Nack, Program, SetState
+from firmware_bridge.messages import Ack, Hello, HelloRequest, Nack, Program, SetState
 from firmware_bridge.wire import NackReason, ParamId, Rule, StateCommand, WireKind
-from hil.emulator import start_device
+from hil.emulator import EmulatedDevice, start_device
 from hil.emulator.probe import ProbeClient
 
 OTHER_KEY = bytes(range(100, 132))
@@ -91,3 +94,31 @@ def test_bad_input_is_rejected_counted_and_harmless(target: str) -> None:
             (850_000, WireKind.AP), (1_000_000, WireKind.VP),
             (1_850_000, WireKind.AP), (2_000_000, WireKind.VP)]
         dev.check()
+
+
+@pytest.fixture(scope="module")
+def host_client() -> Iterator[tuple[EmulatedDevice, ProbeClient]]:
+    with start_device("host") as dev, ProbeClient(dev.url, timeout_s=5.0) as c:
+        c.hello()
+        yield dev, c
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(min_size=1, max_size=1500))
+def test_random_bytes_never_crash_or_change_therapy(
+        host_client: tuple[EmulatedDevice, ProbeClient], garbage: bytes) -> None:
+    dev, c = host_client
+    before = c.interrogate()
+    c.send_raw(garbage + b"\x00")
+    # Whatever the garbage provoked (NACKs for frames with a readable header), HELLO still works.
+    hello_seq = c.send(HelloRequest())
+    while True:
+        frame = c.receive()
+        if frame.seq == hello_seq and isinstance(frame.message, Hello):
+            break
+        assert isinstance(frame.message, Nack), frame
+    after = c.interrogate()
+    assert (after.params, after.state, after.magnet) == (before.params, before.state,
+                                                         before.magnet)
+    dev.check()
