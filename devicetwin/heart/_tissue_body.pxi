@@ -220,7 +220,8 @@ cdef class Tissue:
         return np.asarray(self._h).copy()
 
     def crossings(self):
-        """(sentinel index, step) pairs of the crossings found by the last :meth:`run`."""
+        """(sentinel index, step) pairs of the crossings found by the last :meth:`run` (with
+        ``stop_on_crossing`` off, only the first ``len(sentinels) + 1`` are kept)."""
         return [(self._cross_sent[k], self._cross_step[k]) for k in range(self.n_crossings)]
 
     def get_state(self):
@@ -289,7 +290,7 @@ cdef class Tissue:
         cdef Py_ssize_t nsent = self._sent_cells.shape[0]
         cdef double* va = &self._va[0]
         cdef double* vb = &self._vb[0]
-        self.n_crossings = 0
+        cdef Py_ssize_t ncross = 0, cap = self._cross_sent.shape[0]
         s = self.step
         while s < end:
             if self._cur == 0:
@@ -332,13 +333,14 @@ cdef class Tissue:
             for k in range(nsent):
                 c = self._sent_cells[k] + pad
                 vold = vo[c]
-                if vold < thr <= vn[c]:
-                    self._cross_sent[self.n_crossings] = k
-                    self._cross_step[self.n_crossings] = s
-                    self.n_crossings += 1
-            if self.n_crossings > 0 and self._stop:
+                if vold < thr <= vn[c] and ncross < cap:
+                    self._cross_sent[ncross] = k
+                    self._cross_step[ncross] = s
+                    ncross = ncross + 1
+            if ncross > 0 and self._stop:
                 break
         self.step = s
+        self.n_crossings = ncross
         return <Py_ssize_t>(s - start)
 
 
