@@ -238,6 +238,7 @@ def build_heart() -> Anatomy:
         cell = vent_cell(col, row)
         extra.append((his_cell(k), cell, G_PMJ))
         pmj.append(cell)
+    n_rbb_pmj = len(pmj)
     for j, k in enumerate(range(10, WIDTH, 2)):
         row = 6 + (j * 7) % 26
         col = 14 + (j * 11) % 26
@@ -284,6 +285,8 @@ def build_heart() -> Anatomy:
         "RV": disc(5, 30, "V"),
         "LV": disc(27, 14, "V"),
         "pmj": pmj,
+        # the junctions a wave coming down the bundles reaches first (proximal on each branch)
+        "pmj_first": pmj[:3] + pmj[n_rbb_pmj : n_rbb_pmj + 3],
     }
 
     electrodes: dict[str, tuple[FloatArray, FloatArray]] = {}

@@ -249,7 +249,7 @@ PRESETS: dict[str, Condition] = {
             block_period_s=20.0,
             block_fraction=0.5,
             retrograde=True,
-            va_conduction_ms=240.0,
+            va_conduction_ms=280.0,
         ),
     )
 }

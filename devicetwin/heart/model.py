@@ -258,7 +258,7 @@ class Heart:
         ):
             self._sentinel_names.append(name)
             sentinels.append(lm[name][0])
-        for k, cell in enumerate(lm["pmj"]):
+        for k, cell in enumerate(lm["pmj_first"]):
             self._sentinel_names.append(f"pmj_{k}")
             sentinels.append(cell)
         self._lead = lead_rows(self.anatomy, leads, ecg_leads)

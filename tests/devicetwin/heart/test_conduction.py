@@ -228,3 +228,29 @@ def test_bench_patient_alternates_conduction_and_block() -> None:
     v_esc = _times(events, Chamber.V, Origin.ESCAPE)
     assert v_cond and max(v_cond) < 10_500_000  # conducts during the first half period
     assert v_esc and min(v_esc) > 10_000_000  # escape rhythm in the blocked half
+
+
+def test_bench_patient_sustains_a_pacemaker_mediated_loop_when_tracked() -> None:
+    # A naive tracking device (no PVARP): a ventricular pace 150 ms after every atrial
+    # activation. In the blocked half of the bench patient's period each paced beat conducts
+    # back to the atria in va_conduction_ms (280 ms), which the device tracks again: the
+    # endless-loop (PMT) mechanism the bench's hazard monitor must catch.
+    heart = Heart("bench_patient", seed=0)
+    heart.advance(11_000_000)  # into the blocked half
+    due: list[int] = []
+    events: list[Activation] = []
+    for _ in range(4000):
+        t = heart.now_us
+        paces = [Pace(d, "RV", 3.0, 400) for d in due if t <= d < t + 1000]
+        due = [d for d in due if d >= t + 1000]
+        out = heart.advance(1000, paces)
+        for e in out.events:
+            events.append(e)
+            if e.chamber is Chamber.A:
+                due.append(-(-(e.t_us + 150_000) // 1000) * 1000)
+    retro = _times(events, Chamber.A, Origin.RETROGRADE)
+    vp = [e.t_us for e in events if e.origin is Origin.PACED and e.captured]
+    assert len(retro) >= 5
+    for ta in retro:
+        va = ta - max(t for t in vp if t < ta)
+        assert abs(va - 280_000) <= 10_000
