@@ -138,3 +138,39 @@ def test_pr_interval_and_qrs_duration_in_sinus_rhythm() -> None:
         assert 120_000 <= tv - ta <= 200_000
     assert not np.isnan(first_act).any()  # every ventricular cell activated
     assert np.nanmax(first_act) - np.nanmin(first_act) < 120
+
+
+def _s2_apd_ms(quiet_heart: Callable[..., Heart], coupling_ms: int) -> int:
+    heart = quiet_heart()
+    heart.advance(400_000)
+    cell = heart.anatomy.landmarks["RV"][0]
+    heart.advance(coupling_ms * 1000, [Pace(400_000, "RV", 3.0, 400)])
+    s2 = 400_000 + coupling_ms * 1000
+    heart.advance(1000, [Pace(s2, "RV", 3.0, 400)])
+    trace = []
+    for _ in range(400):
+        heart.advance(1000)
+        trace.append(heart.potentials()[cell])
+    return _apd90_ms(np.array(trace))
+
+
+def test_apd_restitution(quiet_heart: Callable[..., Heart]) -> None:
+    # APD shortens at short coupling intervals (restitution; Franz et al. 1988): by tens of ms
+    # between 320 and 800 ms coupling in human ventricle.
+    short = _s2_apd_ms(quiet_heart, 320)
+    long = _s2_apd_ms(quiet_heart, 800)
+    assert 10 <= long - short <= 150
+
+
+def test_colliding_wavefronts_annihilate(quiet_heart: Callable[..., Heart]) -> None:
+    heart = quiet_heart()
+    heart.advance(400_000)
+    events = heart.advance(
+        1_200_000, [Pace(400_000, "RV", 3.0, 400), Pace(400_000, "LV", 3.0, 400)]
+    ).events
+    paced = [e for e in events if e.origin is Origin.PACED]
+    assert [e.captured for e in paced] == [True, True]
+    # the two waves meet and die: no further ventricular activation in the next second
+    later = [e for e in events if e.chamber is Chamber.V and e.t_us > 420_000]
+    assert later == []
+    assert float(np.max(heart.potentials()[VENT_ROW0 * WIDTH :])) < 0.1
