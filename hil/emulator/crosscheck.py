@@ -9,6 +9,7 @@ two independent implementations agree, and that every seeded fault makes them di
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,3 +254,69 @@ def compare(s: Scenario, target: str = "host", fault: str | None = None
         s.name, s.rule, i, got[i] if i < len(got) else None, want[i] if i < len(want) else None,
         tuple(got[max(0, i - 2):i + 3]), tuple(want[max(0, i - 2):i + 3]),
     )
+
+
+def random_case(seed: int) -> tuple[Any, Signal, Signal, Signal]:
+    """A random valid programming (a permanent mode, up to 5 applicable parameters off nominal)
+    and random electrograms: P waves at random intervals, conducted or not, PVCs, sometimes a
+    noise burst on either channel and an activity burst. Deterministic in ``seed``."""
+    from devicetwin import pacemaker
+
+    rng = random.Random(seed)
+    params = pacemaker.PARAMETERS
+    modes = [m for m in pacemaker.Mode if 1 <= m.wire_code <= 18]
+    while True:
+        mode = rng.choice(modes)
+        names = [n for n in params if n != "mode" and params[n].applies_to(mode)]
+        changes = {n: rng.choice(params[n].values) for n in rng.sample(names, rng.randint(0, 5))}
+        try:
+            prog = pacemaker.Programming.nominal(mode, **changes)
+            break
+        except pacemaker.ProgrammingError:
+            continue
+    n = rng.randint(3000, 15000)
+    a, v, x = (np.zeros(n, np.int16) for _ in range(3))
+    t = rng.randint(100, 900)
+    while t < n - 20:
+        triangle(a, t, rng.choice([0, 2000, 2000, 5000]))
+        if rng.random() < 0.6:
+            triangle(v, t + rng.randint(60, 300), rng.choice([3000, 8000]))
+        if rng.random() < 0.1:
+            triangle(v, t + rng.randint(300, 700), 8000)
+        t += rng.randint(150, 1500)
+    if rng.random() < 0.3:
+        start = rng.randint(0, n - 2000)
+        for u in range(start, start + 1500, rng.randint(50, 90)):
+            triangle(v if rng.random() < 0.5 else a, u, 6000)
+    if rng.random() < 0.3:
+        k = np.arange(n)
+        level = rng.randint(50, 400)
+        burst = (k > n // 4) & (k < 3 * n // 4)
+        x[:] = np.where(burst, level * np.sign(np.sin(k / 7.0)), 0).astype(np.int16)
+    return prog, a, v, x
+
+
+def compare_random(client: ProbeClient, seed: int) -> str | None:
+    """Run :func:`random_case` on a connected device (session reset) and on the model; None
+    when they agree, else a description of the first disagreement."""
+    from devicetwin import pacemaker
+
+    prog, a, v, x = random_case(seed)
+    client.reset_session()
+    reply = client.command(wire_program(prog.to_wire_units()))
+    if not isinstance(reply, Ack):
+        return f"seed {seed}: the firmware refused {prog}: {reply}"
+    client.reset_session()
+    end_us = 1000 * len(a)
+    got = [_key(e) for e in client.run(a.tolist(), v.tolist(), x.tolist()).events
+           if e.t_us < end_us]
+    want = [_key(m) for m in pacemaker.PacemakerModel(prog).process_samples(0, a, v, x)
+            if m.t_us < end_us]
+    if got == want:
+        return None
+    i = next((k for k, (g, p) in enumerate(zip(got, want, strict=False)) if g != p),
+             min(len(got), len(want)))
+    nominal = pacemaker.Programming.nominal(prog.mode).to_wire_units()
+    changed = {k: w for k, w in prog.to_wire_units().items() if nominal.get(k) != w}
+    return (f"seed {seed}: {prog.mode.name} {changed}: marker #{i}: firmware "
+            f"{got[max(0, i - 2):i + 3]} model {want[max(0, i - 2):i + 3]}")

@@ -10,18 +10,22 @@ the rule the scenario exercises.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
 pytest.importorskip("devicetwin.pacemaker")
 
+from hil.emulator import start_device
 from hil.emulator.crosscheck import (
     SCENARIOS,
     Scenario,
     compare,
+    compare_random,
     firmware_markers,
     model_markers,
 )
+from hil.emulator.probe import ProbeClient
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
@@ -40,3 +44,18 @@ QEMU_OK = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-g
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_qemu_and_host_firmware_agree(scenario: Scenario) -> None:
     assert firmware_markers(scenario, "qemu") == firmware_markers(scenario, "host")
+
+
+@pytest.fixture(scope="module")
+def host_client() -> Iterator[ProbeClient]:
+    with start_device("host") as dev, ProbeClient(dev.url) as c:
+        c.hello()
+        yield c
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programming_and_electrograms_agree(host_client: ProbeClient, seed: int) -> None:
+    """Random valid programmings and random electrograms (hil.emulator.crosscheck.random_case):
+    400 seeds were run while writing this with no disagreement; 40 run here."""
+    disagreement = compare_random(host_client, seed)
+    assert disagreement is None, disagreement
