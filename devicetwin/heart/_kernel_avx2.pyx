@@ -1,4 +1,13 @@
-# distutils: extra_compile_args = -O3 -fno-math-errno -mavx2 -mfma --param=vect-max-version-for-alias-checks=64
-# The same kernel compiled for AVX2 + FMA; devicetwin.heart.tissue loads it only when the CPU
-# reports both features (see cpu_has_avx2_fma in _kernel).
+# distutils: extra_compile_args = -O3 -fno-math-errno --param=vect-max-version-for-alias-checks=64
+# The same kernel compiled for AVX2 + FMA (x86 with GCC; elsewhere it is a second portable build).
+# The target pragma covers the whole module, so devicetwin.heart.tissue imports it only when
+# the CPU reports both features (cpu_has_avx2_fma in _kernel).
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+    #pragma GCC target("avx2,fma")
+    #endif
+    """
+
 include "_tissue_body.pxi"

@@ -7,18 +7,31 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+import importlib
+from typing import Any
+
 import devicetwin.heart._kernel as _kernel
-import devicetwin.heart._kernel_avx2 as _kernel_avx2
 from devicetwin.heart.anatomy import Anatomy
 from devicetwin.heart.ionic import IonicModel, resting_state, segment_table
 from devicetwin.heart.reference import ReferenceTissue
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.intp]
-AnyTissue = _kernel.Tissue | _kernel_avx2.Tissue
+AnyTissue = _kernel.Tissue
 
 #: The kernel build this CPU runs: AVX2 + FMA where available, else the portable one.
 KERNEL_BUILD = "avx2" if _kernel.cpu_has_avx2_fma() else "portable"
+
+
+def _tissue_class(build: str) -> Any:
+    """The Tissue class of a build; the AVX2 module is imported only where it can run."""
+    if build == "avx2":
+        if not _kernel.cpu_has_avx2_fma():
+            raise ValueError("this CPU cannot run the avx2 build")
+        return importlib.import_module("devicetwin.heart._kernel_avx2").Tissue
+    if build != "portable":
+        raise ValueError(f"build {build!r} is not 'avx2' or 'portable'")
+    return _kernel.Tissue
 
 
 @dataclass(frozen=True)
@@ -79,9 +92,8 @@ def make_tissue(
 ) -> AnyTissue:
     """The compiled tissue at rest (``build``: "avx2", "portable" or None for this CPU's best)."""
     a = kernel_arguments(anatomy, model, dt_ms, lead)
-    chosen = KERNEL_BUILD if build is None else build
-    cls = _kernel_avx2.Tissue if chosen == "avx2" else _kernel.Tissue
-    return cls(
+    cls = _tissue_class(KERNEL_BUILD if build is None else build)
+    tissue: AnyTissue = cls(
         a.model,
         a.dt_ms,
         a.width,
@@ -98,6 +110,7 @@ def make_tissue(
         a.v0,
         a.h0,
     )
+    return tissue
 
 
 def make_reference(
