@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-import importlib
-from typing import Any
 
 import devicetwin.heart._kernel as _kernel
 from devicetwin.heart.anatomy import Anatomy
