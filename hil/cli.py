@@ -15,9 +15,13 @@ from hil.errors import HilError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from hil.demo import run_demo
+    if args.reference_only:
+        from hil.demo import run_demo
 
-    return run_demo(duration_s=args.duration_s, seed=args.seed)
+        return run_demo(duration_s=args.duration_s or 20.0, seed=args.seed)
+    from hil.demo import run_bench_demo
+
+    return run_bench_demo(args.out, device=args.device, duration_s=args.duration_s)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -101,9 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"devicetwin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the main job on built-in defaults")
-    demo.add_argument("--duration-s", type=float, default=20.0, help="simulated seconds")
-    demo.add_argument("--seed", type=int, default=1, help="random seed")
+    demo = sub.add_parser(
+        "demo", help="run the main job on built-in defaults: the default scenario on the "
+        "emulated device, with the report")
+    demo.add_argument("--duration-s", type=float, default=None,
+                      help="simulated seconds (default: the scenario's)")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"),
+                      help="folder for the record and reports (default: runs/demo)")
+    demo.add_argument("--device", default="emulated", help="emulated, qemu, or a device URL")
+    demo.add_argument("--reference-only", action="store_true",
+                      help="only the reference model against a scripted event heart (no bench)")
+    demo.add_argument("--seed", type=int, default=1, help="seed of the --reference-only demo")
     demo.set_defaults(func=_cmd_demo)
 
     run = sub.add_parser("run", help="run one scenario against a device and judge it")

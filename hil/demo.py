@@ -12,6 +12,7 @@ import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from devicetwin.pacemaker import (
     Chamber,
@@ -225,3 +226,42 @@ def run_demo(duration_s: float = 20.0, seed: int = 1, max_lines: int = 40) -> in
           f"V paced {result.ventricular_paced_pct:.1f} %")
     print(f"summary: heart made {result.sinus_beats} P waves, {result.blocked_beats} blocked")
     return 0
+
+
+DEFAULT_SCENARIO = "bench_default"
+
+
+def run_bench_demo(out_dir: Path | None, device: str = "emulated",
+                   duration_s: float | None = None) -> int:
+    """The main job on built-in defaults: the default scenario against the emulated device.
+
+    Prints the first seconds of the device's marker channel beside the twin's prediction, the
+    run's summary, and where the report is; returns 0 when the run passed.
+    """
+    import dataclasses
+
+    from hil.progress import Progress
+    from hil.reports.console import run_summary
+    from hil.scenarios import load_scenario, resolve
+    from hil.session.runner import run_scenario
+
+    scenario = load_scenario(resolve(DEFAULT_SCENARIO))
+    if duration_s is not None:
+        scenario = dataclasses.replace(scenario, duration_us=round(duration_s * 1e6))
+    print(f"devicetwin demo: scenario {scenario.name!r} on device {device!r}")
+    print(f"  {scenario.description}")
+    with Progress(scenario.duration_s, scenario.name) as bar:
+        result = run_scenario(scenario, device, out_dir=out_dir,
+                              progress=lambda t_us: bar.update(t_us / 1e6))
+    twin = {(e.t_us, e.chamber, e.kind) for e in result.loop.twin_events}
+    print("marker channel, first 5 s (device; '=' when the twin predicted the same):")
+    for e in result.loop.device_events:
+        if e.t_us > 5_000_000:
+            break
+        same = "=" if (e.t_us, e.chamber, e.kind) in twin else " "
+        print(f"  {same} {e}")
+    print(run_summary(result))
+    if out_dir is not None:
+        print(f"report: {out_dir / 'report.html'}  (record {out_dir / 'run'}.hea, "
+              f"summary.json, junit.xml, manifest.json)")
+    return 0 if result.passed else 1

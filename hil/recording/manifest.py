@@ -38,12 +38,17 @@ def write_manifest(
     """Write ``manifest.json`` in ``out_dir``: ``content`` plus tool facts and artefact hashes.
 
     ``content`` holds the run's own facts (scenario, programming, device identity, seeds,
-    verdicts); artefact paths are stored relative to ``out_dir``.
+    verdicts). Artefacts are paths inside ``out_dir`` or paths relative to it; they are stored
+    relative to ``out_dir``.
     """
     out = Path(out_dir)
+    base = out.resolve()
     files = {}
     for artefact in sorted(Path(a) for a in artefacts):
-        rel = artefact.relative_to(out) if artefact.is_absolute() else artefact
+        # a path inside out_dir (absolute, or relative to the working folder), else one
+        # already relative to out_dir
+        here = artefact.resolve()
+        rel = here.relative_to(base) if here.is_relative_to(base) else artefact
         files[str(rel)] = {
             "sha256": sha256_file(out / rel),
             "bytes": (out / rel).stat().st_size,

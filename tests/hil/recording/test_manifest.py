@@ -6,6 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from devicetwin import __version__
 from hil.recording.manifest import verify_manifest, write_manifest
 
@@ -29,3 +31,14 @@ def test_manifest_hashes_and_detects_tampering(tmp_path: Path) -> None:
     assert verify_manifest(tmp_path) == []
     (tmp_path / "a.dat").write_bytes(b"changed")
     assert verify_manifest(tmp_path) == ["a.dat"]
+
+
+def test_relative_out_dir_paths_are_stored_relative_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = Path("runs/demo")
+    out.mkdir(parents=True)
+    (out / "junit.xml").write_text("<x/>")
+    doc = json.loads(write_manifest(out, {}, [out / "junit.xml"]).read_text())
+    assert list(doc["artefacts"]) == ["junit.xml"]
