@@ -153,7 +153,19 @@ class _State:
     paces: list[_PendingPace] = field(default_factory=list)
     artefacts: list[tuple[int, int, str, float]] = field(default_factory=list)
     changes: list[tuple[int, Condition | dict[str, Any]]] = field(default_factory=list)
-    pvc_pac_index: dict[str, int] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        """An independent copy (conditions and tuples are immutable and shared)."""
+        new = copy.copy(self)
+        new.actions = list(self.actions)
+        new.gens = dict(self.gens)
+        new.last_fire = dict(self.last_fire)
+        new.stims = list(self.stims)
+        new.last_event = dict(self.last_event)
+        new.paces = [copy.copy(p) for p in self.paces]
+        new.artefacts = list(self.artefacts)
+        new.changes = list(self.changes)
+        return new
 
 
 @dataclass(frozen=True)
@@ -318,7 +330,7 @@ class Heart:
 
     def snapshot(self) -> HeartSnapshot:
         """A copy of the full state (tissue, clocks, queues; random draws are keyed by time)."""
-        return HeartSnapshot(self._tissue.get_state(), copy.deepcopy(self._s))
+        return HeartSnapshot(self._tissue.get_state(), self._s.copy())
 
     def restore(self, snap: HeartSnapshot) -> None:
         """Return to a state made by :meth:`snapshot` of this heart."""
@@ -326,7 +338,7 @@ class Heart:
             raise bad("snapshot", type(snap).__name__, "a HeartSnapshot")
         v, h, step = snap.tissue
         self._tissue.set_state(v, h, step)
-        self._s = copy.deepcopy(snap.state)
+        self._s = snap.state.copy()
         self._s.stims_dirty = True
 
     def threshold_v(self, site: str, width_us: int) -> float:

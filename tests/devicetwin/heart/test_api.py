@@ -123,6 +123,10 @@ def test_snapshot_and_restore_replay_exactly() -> None:
     for site in ("RA", "RV", "LV"):
         assert np.array_equal(first.egm_mv[site], again.egm_mv[site])
     assert np.array_equal(first.activity_milli_g, again.activity_milli_g)
+    heart.restore(snap)  # the snapshot itself was not changed by the replay
+    third = heart.advance(800_000, _paces(1_200_000, 2_000_000))
+    assert third.events == first.events
+    assert np.array_equal(third.egm_mv["RV"], first.egm_mv["RV"])
     with pytest.raises(HeartError):
         heart.restore("not a snapshot")  # type: ignore[arg-type]
 
