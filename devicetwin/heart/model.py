@@ -105,7 +105,7 @@ class HeartOutput:
     ecg_mv:
         Surface ECG leads (at least "II" unless disabled), float64 mV.
     activity_milli_g:
-        Accelerometer signal (int16, milli-g), one value per sample.
+        Accelerometer signal (int16, milli-g), one value per sample (may be a read-only view).
     events:
         Ground truth decided in this window, in the order decided (a pace is decided when its
         capture is known, up to 15 ms after it, so its ``t_us`` may precede ``t0_us``).
@@ -275,8 +275,8 @@ class Heart:
             sentinels.append(cell)
         self._lead = lead_rows(self.anatomy, leads, ecg_leads)
         self._nrows = self._lead.shape[0]
-        self._n_egm = len(leads)
-        self._row_names = (*leads, *ecg_leads)
+        self._egm_rows = tuple(enumerate(leads))
+        self._ecg_rows = tuple((len(leads) + i, name) for i, name in enumerate(ecg_leads))
         self._coupling = artefact_coupling(self.anatomy, leads, ecg_leads)
         self._tissue = make_tissue(self.anatomy, model, DT_US / 1000.0, self._lead, sentinels)
         self._empty_i = np.zeros(0, dtype=np.intp)
@@ -359,7 +359,7 @@ class Heart:
             raise bad("duration_us", duration_us, f"a positive multiple of {self._sample_us} us")
         s = self._s
         tissue = self._tissue
-        step0 = int(tissue.step)
+        step0 = tissue.step
         t0 = step0 * DT_US
         end = step0 + duration_us // DT_US
         if paces:
@@ -397,7 +397,7 @@ class Heart:
             arr = self._activity_cache.get((block, s.cond_version))
             i = first - block * spb
             if arr is not None and i + n_samples <= spb:
-                activity = arr[i : i + n_samples].copy()
+                activity = arr[i : i + n_samples]  # a read-only view of the cached block
             else:
                 activity = self._activity(first, n_samples, segments)
             if self._noise and _has_noise(s.cond):
@@ -406,11 +406,10 @@ class Heart:
             activity = self._activity(first, n_samples, segments)
             if self._noise:
                 self._add_noise(out, first, n_samples, segments)
-        names = self._row_names
         return HeartOutput(
             t0,
-            {names[i]: out[i] for i in range(self._n_egm)},
-            {names[i]: out[i] for i in range(self._n_egm, self._nrows)},
+            {name: out[i] for i, name in self._egm_rows},
+            {name: out[i] for i, name in self._ecg_rows},
             activity,
             events,
         )
@@ -839,11 +838,12 @@ class Heart:
                 cond.activity_rest_milli_g,
                 cond.activity_max_milli_g,
             )
+            arr.flags.writeable = False
             if len(self._activity_cache) > 8:
                 self._activity_cache.clear()
             self._activity_cache[key] = arr
         i = sample - block * spb
-        return arr[i : i + n].copy()
+        return arr[i : i + n]
 
     def _add_noise(
         self, out: FloatArray, first: int, n: int, segments: list[tuple[int, Condition, float, int]]
