@@ -79,6 +79,12 @@ class RunResult:
         """``pass`` or ``fail``."""
         return "pass" if self.passed else "fail"
 
+    def explain(self) -> str:
+        """The console summary: verdict, conformance, hazards and failed criteria."""
+        from hil.reports.console import run_summary
+
+        return run_summary(self)
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` content."""
         conf = self.conformance.to_dict()

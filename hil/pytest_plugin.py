@@ -1,0 +1,108 @@
+"""pytest plugin for firmware CI: run bench scenarios against a device from a test.
+
+Installed with devicetwin (entry point ``pytest11``), so a firmware team's test reads::
+
+    @pytest.mark.requirement("SRS-PMT-3")
+    def test_pmt_is_terminated(bench):
+        result = bench.run("pmt_retrograde")
+        assert result.passed, result.explain()
+
+Options: ``--device-url`` (``emulated`` by default, ``qemu``, or any firmware_bridge URL; also
+the ``DEVICETWIN_DEVICE`` environment variable), ``--device-fault`` (a seeded-fault variant of
+the emulated firmware) and ``--bench-out`` (keep every run's record and reports there).
+Requirement IDs of the ``requirement`` marker and each run's scenario and verdict land in the
+JUnit XML as test-case properties.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from hil.scenarios import Scenario
+    from hil.session.runner import RunResult
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the bench's command-line options."""
+    group = parser.getgroup("devicetwin", "devicetwin bench")
+    group.addoption("--device-url", default=None,
+                    help="device for the bench fixture: emulated (default), qemu, or a URL")
+    group.addoption("--device-fault", default=None,
+                    help="seeded-fault variant of the emulated firmware")
+    group.addoption("--bench-out", default=None, help="folder to keep every run's evidence in")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the requirement marker."""
+    config.addinivalue_line(
+        "markers", "requirement(*ids): requirement IDs the test verifies (JUnit properties)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Copy requirement IDs into the test's JUnit properties."""
+    for mark in item.iter_markers("requirement"):
+        for rid in mark.args:
+            item.user_properties.append(("requirement", str(rid)))
+
+
+class Bench:
+    """Runs scenarios against the session's device and records them on the current test."""
+
+    def __init__(self, device: str, fault: str | None, out_root: Path | None,
+                 item: pytest.Item) -> None:
+        self.device = device
+        self.fault = fault
+        self.out_root = out_root
+        self._item = item
+
+    def run(self, scenario: str | Path | Scenario) -> RunResult:
+        """Run a built-in scenario (by name), a scenario file, or a Scenario object."""
+        from hil.scenarios import Scenario, load_scenario, resolve
+        from hil.session.runner import run_scenario
+
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(str(scenario)))
+        out = None
+        if self.out_root is not None:
+            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._item.nodeid)
+            out = self.out_root / safe / sc.name
+        result = run_scenario(sc, self.device, out_dir=out, fault=self.fault)
+        props = self._item.user_properties
+        props.append(("scenario", sc.name))
+        props.append(("verdict", result.verdict))
+        props.extend(("requirement", r) for r in sc.requirements)
+        if out is not None:
+            props.append(("report", str(out / "report.html")))
+        return result
+
+
+@pytest.fixture(scope="session")
+def device_url(request: pytest.FixtureRequest) -> str:
+    """The device under test: ``--device-url``, ``$DEVICETWIN_DEVICE`` or ``emulated``."""
+    value = request.config.getoption("--device-url")
+    return str(value or os.environ.get("DEVICETWIN_DEVICE") or "emulated")
+
+
+@pytest.fixture
+def bench(request: pytest.FixtureRequest, device_url: str) -> Bench:
+    """A bench bound to the device under test; ``bench.run(name)`` returns a RunResult."""
+    out = request.config.getoption("--bench-out")
+    return Bench(device_url, request.config.getoption("--device-fault"),
+                 Path(out) if out else None, request.node)
+
+
+@pytest.fixture
+def scenario() -> Callable[[str | Path], Scenario]:
+    """Load a scenario by built-in name or file path (validated)."""
+    from hil.scenarios import load_scenario, resolve
+
+    def load(name_or_path: str | Path) -> Scenario:
+        return load_scenario(resolve(str(name_or_path)))
+
+    return load
