@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,16 @@ SYMPATHETIC_AV_DECREMENT = 0.5
 SYMPATHETIC_AV_ERP = 0.45
 
 _AF_FOCI = ("af_1", "af_2", "af_3", "af_4", "af_5")
+# (first sample, condition, exercise time base ms, EMI time base ms, condition version)
+_Segment = tuple[int, Condition, float, float, int]
+_Piece = tuple[int, int, Condition, float, float, int]
+#: Features whose times count from the moment their parameters were last changed.
+_TIME_BASES = {
+    "exercise": ("exercise_profile",),
+    "block": ("av_conduction", "block_period_s", "block_fraction"),
+    "threshold": ("threshold_rise_per_min", "threshold_max_factor"),
+    "emi": ("emi_bursts",),
+}
 _CLOCK_STREAMS = {
     "sinus": 1,
     "escape": 2,
@@ -131,7 +142,7 @@ class _State:
     """Everything that changes with time, apart from the tissue (copied by snapshot)."""
 
     cond: Condition
-    cond_t0_ms: float
+    t0_ms: dict[str, float] = field(default_factory=dict)
     cond_version: int = 0
     seq: int = 0
     actions: list[tuple[int, int, str, Any]] = field(default_factory=list)
@@ -280,10 +291,12 @@ class Heart:
         self._coupling = artefact_coupling(self.anatomy, leads, ecg_leads)
         self._tissue = make_tissue(self.anatomy, model, DT_US / 1000.0, self._lead, sentinels)
         self._empty_i = np.zeros(0, dtype=np.intp)
-        self._s = _State(cond=cond, cond_t0_ms=0.0)
+        # condition versions key the signal caches; never reused, even after restore()
+        self._versions = itertools.count(1)
+        self._s = _State(cond=cond)
         self._activity_cache: dict[tuple[int, int], npt.NDArray[np.int16]] = {}
         self._noise_cache: dict[tuple[int, int], FloatArray] = {}
-        self._start_condition(0)
+        self._start_condition(0, None)
 
     # ------------------------------------------------------------------ public API
 
@@ -309,12 +322,14 @@ class Heart:
     def apply(self, condition: Condition | str | None = None, **changes: Any) -> None:
         """Change the condition now: a new preset/condition and/or some fields.
 
-        Explicit PAC/PVC times, the exercise profile, EMI bursts and the intermittent-block
-        phase count from the moment of the change.
+        Explicit PAC/PVC times, the exercise profile, EMI bursts, the intermittent-block phase
+        and the threshold rise count from the moment they are changed; a change that leaves
+        them alone leaves their clocks running.
         """
+        old = self._s.cond
         self._s.cond = self._changed(condition, changes)
-        self._s.cond_version += 1
-        self._start_condition(int(self._tissue.step))
+        self._s.cond_version = next(self._versions)
+        self._start_condition(self._tissue.step, old)
 
     def schedule(self, t_us: int, condition: Condition | str | None = None, **changes: Any) -> None:
         """Apply a change at a future time ``t_us`` (a whole millisecond, not in the past)."""
@@ -367,7 +382,7 @@ class Heart:
         n_samples = duration_us // self._sample_us
         out = np.empty((self._nrows, n_samples))
         events: list[Activation] = []
-        segments = [(0, s.cond, s.cond_t0_ms, s.cond_version)]
+        segments = [(0, s.cond, s.t0_ms["exercise"], s.t0_ms["emi"], s.cond_version)]
         actions = s.actions
         while True:
             step = tissue.step
@@ -378,7 +393,13 @@ class Heart:
                 self._run_actions(step, events)
                 if s.cond_version != version:
                     segments.append(
-                        ((step - step0) // self._sps, s.cond, s.cond_t0_ms, s.cond_version)
+                        (
+                            (step - step0) // self._sps,
+                            s.cond,
+                            s.t0_ms["exercise"],
+                            s.t0_ms["emi"],
+                            s.cond_version,
+                        )
                     )
                 continue
             if s.stims_dirty:
@@ -428,29 +449,40 @@ class Heart:
         base = self._s.cond if condition is None else self._resolve(condition)
         return base.with_changes(**changes) if changes else base
 
-    def _start_condition(self, step: int) -> None:
+    def _start_condition(self, step: int, old: Condition | None) -> None:
         s = self._s
         c = s.cond
-        s.cond_t0_ms = step * DT_US / 1000.0
+
+        def changed(*names: str) -> bool:
+            return old is None or any(getattr(old, n) != getattr(c, n) for n in names)
+
+        t_ms = step * DT_US / 1000.0
+        for feature, names in _TIME_BASES.items():
+            if changed(*names):
+                s.t0_ms[feature] = t_ms
         if "sinus" not in s.gens:
             self._clock("sinus", step + 1 * STEPS_PER_MS)
         if "escape" not in s.gens:
             self._clock("escape", step + int(60000.0 / c.escape_rate_bpm) * STEPS_PER_MS)
-        if c.atrial_rhythm == "flutter":
-            self._clock("flutter", step + STEPS_PER_MS)
-        else:
-            self._stop_clock("flutter")
-        for k, name in enumerate(_AF_FOCI):
-            if c.atrial_rhythm == "fibrillation":
-                self._clock(name, step + (1 + 37 * k) * STEPS_PER_MS)
+        if changed("atrial_rhythm", "flutter_cycle_ms", "af_mean_cycle_ms"):
+            if c.atrial_rhythm == "flutter":
+                self._clock("flutter", step + STEPS_PER_MS)
             else:
-                self._stop_clock(name)
+                self._stop_clock("flutter")
+            for k, name in enumerate(_AF_FOCI):
+                if c.atrial_rhythm == "fibrillation":
+                    self._clock(name, step + (1 + 37 * k) * STEPS_PER_MS)
+                else:
+                    self._stop_clock(name)
         for kind in ("pac", "pvc"):
             rate = c.pac_rate_per_min if kind == "pac" else c.pvc_rate_per_min
-            if rate > 0:
-                self._clock(kind, step + self._ectopic_interval_steps(kind, step))
-            else:
-                self._stop_clock(kind)
+            if changed(f"{kind}_rate_per_min"):
+                if rate > 0:
+                    self._clock(kind, step + self._ectopic_interval_steps(kind, step))
+                else:
+                    self._stop_clock(kind)
+            if not changed(f"{kind}_times_ms"):
+                continue
             times = c.pac_times_ms if kind == "pac" else c.pvc_times_ms
             gen = s.gens.setdefault(f"{kind}_times", 0) + 1
             s.gens[f"{kind}_times"] = gen
@@ -500,9 +532,10 @@ class Heart:
             elif kind == "change":
                 new = s.changes[payload][1]
                 assert isinstance(new, Condition)
+                old = s.cond
                 s.cond = new
-                s.cond_version += 1
-                self._start_condition(step)
+                s.cond_version = next(self._versions)
+                self._start_condition(step, old)
 
     def _prune_paces(self) -> None:
         s = self._s
@@ -542,7 +575,7 @@ class Heart:
         prof = self._s.cond.exercise_profile
         if not prof:
             return 0.0
-        t_s = (step * DT_US / 1000.0 - self._s.cond_t0_ms) / 1000.0
+        t_s = (step * DT_US / 1000.0 - self._s.t0_ms["exercise"]) / 1000.0
         return float(np.interp(t_s, [p[0] for p in prof], [p[1] for p in prof]))
 
     def _update_tone(self, step: int) -> float:
@@ -597,7 +630,7 @@ class Heart:
         if c.av_conduction == "blocked":
             return True
         if c.av_conduction == "intermittent":
-            t_s = (step * DT_US / 1000.0 - self._s.cond_t0_ms) / 1000.0
+            t_s = (step * DT_US / 1000.0 - self._s.t0_ms["block"]) / 1000.0
             phase = (t_s % c.block_period_s) / c.block_period_s
             return phase >= 1.0 - c.block_fraction
         return False
@@ -745,7 +778,7 @@ class Heart:
 
     def _threshold_factor(self, step: int) -> float:
         c = self._s.cond
-        minutes = (step * DT_US / 1000.0 - self._s.cond_t0_ms) / 60000.0
+        minutes = (step * DT_US / 1000.0 - self._s.t0_ms["threshold"]) / 60000.0
         return min(c.threshold_max_factor, 1.0 + c.threshold_rise_per_min * max(0.0, minutes))
 
     def _add_paces(self, paces: Sequence[Pace], t0: int, t1: int) -> None:
@@ -788,30 +821,27 @@ class Heart:
                 keep.append((start, stop, site, amp_mv))
         s.artefacts = keep
 
-    def _pieces(
-        self, first: int, n: int, segments: list[tuple[int, Condition, float, int]]
-    ) -> list[tuple[int, int, Condition, float, int]]:
+    def _pieces(self, first: int, n: int, segments: list[_Segment]) -> list[_Piece]:
         """Split samples [first, first + n) by block and by condition segment."""
         out = []
         bounds = [seg[0] for seg in segments[1:]] + [n]
-        for (i0, cond, t0_ms, ver), i1 in zip(segments, bounds, strict=True):
+        for (i0, cond, ex_t0, emi_t0, ver), i1 in zip(segments, bounds, strict=True):
             i = i0
             while i < i1:
                 block = (first + i) // self._samples_per_block
                 j = min(i1, (block + 1) * self._samples_per_block - first)
-                out.append((i, j, cond, t0_ms, ver))
+                out.append((i, j, cond, ex_t0, emi_t0, ver))
                 i = j
         return out
 
-    def _activity(
-        self, first: int, n: int, segments: list[tuple[int, Condition, float, int]]
-    ) -> npt.NDArray[np.int16]:
+    def _activity(self, first: int, n: int, segments: list[_Segment]) -> npt.NDArray[np.int16]:
         spb = self._samples_per_block
         if len(segments) == 1 and (first % spb) + n <= spb:
-            return self._activity_slice(first, n, segments[0][1], segments[0][2], segments[0][3])
+            _, cond, ex_t0, _, ver = segments[0]
+            return self._activity_slice(first, n, cond, ex_t0, ver)
         parts = [
-            self._activity_slice(first + i, j - i, cond, t0_ms, ver)
-            for i, j, cond, t0_ms, ver in self._pieces(first, n, segments)
+            self._activity_slice(first + i, j - i, cond, ex_t0, ver)
+            for i, j, cond, ex_t0, _, ver in self._pieces(first, n, segments)
         ]
         return np.concatenate(parts)
 
@@ -845,10 +875,8 @@ class Heart:
         i = sample - block * spb
         return arr[i : i + n]
 
-    def _add_noise(
-        self, out: FloatArray, first: int, n: int, segments: list[tuple[int, Condition, float, int]]
-    ) -> None:
-        for i, j, cond, t0_ms, ver in self._pieces(first, n, segments):
+    def _add_noise(self, out: FloatArray, first: int, n: int, segments: list[_Segment]) -> None:
+        for i, j, cond, _, t0_ms, ver in self._pieces(first, n, segments):
             if not _has_noise(cond):
                 continue
             spb = self._samples_per_block

@@ -256,3 +256,29 @@ def test_aliev_panfilov_model_is_selectable_and_conducts() -> None:
     v = [e for e in out.events if e.chamber is Chamber.V and e.origin is Origin.CONDUCTED]
     assert len(a) >= 3 and len(v) == len(a)
     assert float(np.ptp(out.egm_mv["RV"])) > 2.0
+
+
+def test_unrelated_change_keeps_other_time_bases() -> None:
+    heart = Heart("normal_sinus", seed=0)
+    heart.apply(pvc_times_ms=(500.0,), exercise_profile=((0.0, 0.0), (1.0, 1.0)))
+    heart.advance(2_000_000)
+    heart.apply(mains_mv=0.1)  # touches neither the PVC times nor the exercise profile
+    events = heart.advance(3_000_000).events
+    assert not [e for e in events if e.origin is Origin.ECTOPIC]  # the PVC did not fire again
+    late = heart.advance(1_000_000).activity_milli_g
+    assert float(np.mean(np.abs(late.astype(np.int64)))) > 140  # exercise still at full load
+
+
+def test_branches_after_restore_do_not_share_signal_caches() -> None:
+    heart = Heart("normal_sinus", seed=3)
+    heart.advance(300_000)
+    snap = heart.snapshot()
+    heart.apply(mains_mv=1.0)
+    heart.advance(200_000)
+    heart.restore(snap)
+    heart.apply(mains_mv=2.0)
+    branch = heart.advance(200_000).egm_mv["RA"]
+    fresh = Heart("normal_sinus", seed=3)
+    fresh.advance(300_000)
+    fresh.apply(mains_mv=2.0)
+    assert np.array_equal(branch, fresh.advance(200_000).egm_mv["RA"])
