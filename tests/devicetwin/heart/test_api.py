@@ -3,6 +3,7 @@ condition presets and files."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -282,3 +283,25 @@ def test_branches_after_restore_do_not_share_signal_caches() -> None:
     fresh.advance(300_000)
     fresh.apply(mains_mv=2.0)
     assert np.array_equal(branch, fresh.advance(200_000).egm_mv["RA"])
+
+
+_RANGED = [
+    (f.name, f.metadata["range"]) for f in dataclasses.fields(Condition) if "range" in f.metadata
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(_RANGED), st.floats(min_value=0.0, max_value=1.0), st.booleans())
+def test_every_ranged_parameter_accepts_its_range_and_rejects_outside(
+    field_range: tuple[str, tuple[float, float]], frac: float, above: bool
+) -> None:
+    name, (lo, hi) = field_range
+    base = get_condition("normal_sinus").with_changes(max_sinus_rate_bpm=220.0)
+    inside = lo + frac * (hi - lo)
+    if name == "max_sinus_rate_bpm":
+        inside = max(inside, base.sinus_rate_bpm)
+    assert getattr(base.with_changes(**{name: inside}), name) == inside
+    outside = hi + 1.0 + frac if above else lo - 1.0 - frac
+    with pytest.raises(HeartError) as err:
+        base.with_changes(**{name: outside})
+    assert err.value.name == name and err.value.value == outside
