@@ -46,7 +46,7 @@ G_VENTRICLE_AXIAL = 0.06
 G_PMJ = 0.5
 
 # Volume (source strength) of one cell relative to a ventricular cell.
-SOURCE_ATRIUM = 0.14
+SOURCE_ATRIUM = 0.1
 SOURCE_CONDUCTION = 0.05
 SOURCE_VENTRICLE = 1.0
 

@@ -2,8 +2,8 @@
 
 Extracellular potentials come from a volume conductor (infinite, homogeneous): the cells'
 transmembrane sources are their diffusion currents, ``s = L_w v`` (L_w: the graph Laplacian with
-each edge scaled by the mean tissue volume of its cells relative to a ventricular cell, so that
-the sources of the whole heart sum to zero), and the potential at an
+each edge scaled by the smaller tissue volume of its two cells relative to a ventricular cell, so
+that the sources of the whole heart sum to zero), and the potential at an
 electrode at distance ``r_i`` is ``K sum_i s_i / r_i``. So a unipolar lead is a fixed row vector
 ``K (w / r) L`` applied to the potentials (precomputed once), a bipolar lead is tip minus ring,
 and ECG lead II is left leg minus right arm. Far-field signals (ventricular activation on the
@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 #: Volume-conductor constant for the electrograms (mV per unit source per 1/mm).
 K_EGM_MV = 150.0
 #: The same for the body surface (torso attenuation folded in).
-K_ECG_MV = 13000.0
+K_ECG_MV = 22000.0
 #: Electrode radius (mm): distances below it are floored.
 R0_MM = 1.0
 
@@ -49,7 +49,7 @@ ECG_LEADS: dict[str, tuple[str, str]] = {
 def laplacian_sparse(anatomy: Anatomy, weighted: bool = False) -> sp.csr_matrix:
     """L as a sparse matrix, (L v)_i = sum_j g_ij (v_j - v_i).
 
-    With ``weighted`` every edge's conductance is scaled by the mean source weight of its two
+    With ``weighted`` every edge's conductance is scaled by the smaller source weight of its two
     cells: the tissue-volume scaling of the sources then keeps them summing to zero (charge
     conservation), so no spurious monopole reaches the distant electrodes.
     """
@@ -58,7 +58,7 @@ def laplacian_sparse(anatomy: Anatomy, weighted: bool = False) -> sp.csr_matrix:
     for i, row in enumerate(anatomy.laplacian_rows()):
         total = 0.0
         for j, g in row.items():
-            ge = g * 0.5 * (w[i] + w[j]) if weighted else g
+            ge = g * min(w[i], w[j]) if weighted else g
             rows.append(i)
             cols.append(j)
             vals.append(ge)
