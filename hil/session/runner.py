@@ -38,6 +38,7 @@ from hil.scenarios.model import TimelineEntry
 from hil.session.device import DeviceConnection, DeviceIdentity
 from hil.session.lockstep import LockstepLoop, LoopOutput
 from hil.session.mapping import activations_for_monitors, programming_from
+from hil.session.realtime import RealtimeLoop, RealtimeOptions, realtime_judgement
 from hil.session.recorder import SessionRecorder
 from hil.session.timeline import device_timeline, schedule_on_heart
 
@@ -68,6 +69,7 @@ class RunResult:
     wall_s: float
     out_dir: Path | None = None
     artefacts: dict[str, Path] = field(default_factory=dict)
+    realtime: dict[str, Any] | None = None  # real-time measurements (hil.session.realtime)
 
     @property
     def passed(self) -> bool:
@@ -117,6 +119,7 @@ class RunResult:
                 "record_s": self.loop.stats.record_s,
             },
             "device": self.device.to_dict(),
+            **({"realtime": self.realtime} if self.realtime is not None else {}),
         }
 
 
@@ -212,6 +215,8 @@ def run_scenario(
     fault: str | None = None,
     key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    realtime: bool = False,
+    realtime_options: RealtimeOptions | None = None,
 ) -> RunResult:
     """Run ``scenario`` against ``device`` in lock-step and judge it.
 
@@ -223,6 +228,9 @@ def run_scenario(
         Where to write the record, summary, manifest, JUnit and HTML report (nothing if None).
     fault:
         A seeded-fault firmware variant (emulated devices only).
+    realtime:
+        Drive the loop by the wall clock (STREAM, the device's own clock; hil.session.realtime)
+        instead of lock-step; conformance then allows the measured latency (docs/realtime.md).
     """
     wall0 = time.perf_counter()
     programming = programming_from(scenario.mode, scenario.parameters)
@@ -239,12 +247,21 @@ def run_scenario(
                 if entry.action == "magnet":
                     on = bool(entry.params.get("on", True))
                     dev.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
-                    twin.enter_state(loop.now_us,
-                                     DeviceState.MAGNET if on else DeviceState.PERMANENT)
+                    state = DeviceState.MAGNET if on else DeviceState.PERMANENT
+                    if isinstance(loop, RealtimeLoop):
+                        loop.defer_twin(lambda t_us: twin.enter_state(t_us, state))
+                    else:
+                        twin.enter_state(loop.now_us, state)
 
-            loop = LockstepLoop(heart, dev, twin, recorder=recorder,
-                                timeline=device_timeline(device_actions, apply),
-                                progress=progress)
+            loop: LockstepLoop | RealtimeLoop
+            if realtime:
+                loop = RealtimeLoop(heart, dev, twin, recorder=recorder,
+                                    timeline=device_timeline(device_actions, apply),
+                                    progress=progress, options=realtime_options)
+            else:
+                loop = LockstepLoop(heart, dev, twin, recorder=recorder,
+                                    timeline=device_timeline(device_actions, apply),
+                                    progress=progress)
             try:
                 output = loop.run_until(scenario.duration_us)
             except HilError as err:  # the device crashed or the link dropped: keep what we have
@@ -256,6 +273,10 @@ def run_scenario(
         if recorder is not None:
             recorder.close()
     end_us = output.end_us
+    rt_criteria: list[Criterion] = []
+    rt_summary: dict[str, Any] | None = None
+    if isinstance(loop, RealtimeLoop):
+        scenario, rt_criteria, rt_summary = realtime_judgement(scenario, loop.rt)
     conf = match(output.device_events, output.twin_events,
                  MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
     monitors = run_monitors(output.device_events, timing_limits(programming, scenario.tolerance_ms),
@@ -263,9 +284,10 @@ def run_scenario(
                             end_us=end_us)
     result = RunResult(
         scenario=scenario, programming=programming, device=identity, loop=output,
-        conformance=conf, monitors=monitors, criteria=_judge(scenario, conf, monitors),
+        conformance=conf, monitors=monitors,
+        criteria=_judge(scenario, conf, monitors) + rt_criteria,
         realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
-        out_dir=out,
+        out_dir=out, realtime=rt_summary,
     )
     if out is not None and recorder is not None:
         from hil.reports.evidence import write_evidence
