@@ -62,7 +62,7 @@ cdef inline void _ms_segment(const double* vo, double* vn, double* h, const doub
             hi = h[i]
             lap = (gr[i] * (vo[i + 1] - vi) + gr[i - 1] * (vo[i - 1] - vi)
                    + (gd[i] * (vdn[i] - vi) + gup[i] * (vup[i] - vi)))
-            vn[i] = vi * B + hi * vi * vi * (1.0 - vi) * A + lap
+            vn[i] = vi * (B + hi * vi * (1.0 - vi) * A) + lap
             q = copysign(0.5, vg - vi)
             e = em + q * de
             h[i] = hi * e + (c0 + q * c1)
@@ -71,7 +71,7 @@ cdef inline void _ms_segment(const double* vo, double* vn, double* h, const doub
         vi = vo[i]
         hi = h[i]
         lap = gr[i] * (vo[i + 1] - vi) + gr[i - 1] * (vo[i - 1] - vi)
-        vn[i] = vi * B + hi * vi * vi * (1.0 - vi) * A + lap
+        vn[i] = vi * (B + hi * vi * (1.0 - vi) * A) + lap
         q = copysign(0.5, vg - vi)
         e = em + q * de
         h[i] = hi * e + (c0 + q * c1)

@@ -92,7 +92,7 @@ class ReferenceTissue:
             g = self.h[a:b]
             if self.model == 0:
                 big_a, big_b, vg, em, de, c0, c1 = par[:7]
-                vn[a:b] = u * big_b + g * u * u * (1.0 - u) * big_a + (lap[a:b] + vert[a:b])
+                vn[a:b] = u * (big_b + g * u * (1.0 - u) * big_a) + (lap[a:b] + vert[a:b])
                 q = np.copysign(0.5, vg - u)
                 e = em + q * de
                 hn[a:b] = g * e + (c0 + q * c1)
