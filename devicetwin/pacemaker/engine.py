@@ -247,6 +247,7 @@ _STATE_SLOTS = (
     "_pav", "_sav", "_v_lb", "_v_esc_end", "_v_esc_flags", "_n_last", "_n_count", "_n_noisy",
     "_last_ms", "_atr_state", "_atr_hist", "_atr_fast", "_atr_last_det", "_atr_count",
     "_fb_t0", "_fb_i0", "_sensor_mppm", "_sensor_int", "_c", "_cp", "_cf", "_out", "_pend",
+    "_epochs_due",
 )
 
 #: In follower mode, how far ahead of a device pace the twin's own expected pace may lie and
@@ -316,6 +317,7 @@ class PacemakerModel:
         self._frontend: Any = None
         self._activity: Any = None
         self._out: list[MarkerEvent] = []
+        self._epochs_due: list[tuple[int, int]] = []
         self._last_ms = [_NONE, _NONE, _NONE]
         self._sensor_mppm = 0
         self._start(int(t0_us))
@@ -460,6 +462,9 @@ class PacemakerModel:
                 f"advance_to t_us={t_us}: expected t_us >= {self._now} (time order)",
                 name="t_us", value=t_us, expected=f">= {self._now}",
             )
+        while self._epochs_due and self._epochs_due[0][0] <= t_us:
+            t_ep, mean = self._epochs_due.pop(0)
+            self.activity_epoch(t_ep, mean)
         self._run(t_us, True)
         self._now = t_us
         out = self._out
@@ -552,6 +557,17 @@ class PacemakerModel:
         epochs: list[tuple[int, int]] = []
         if activity_milli_g is not None:
             epochs = self._activity.process(activity_milli_g, t0_us)
+        n = int(np.asarray(atrial_uv).shape[0])
+        if self._epochs_due:  # epochs that ended just after the previous block (follower mode)
+            epochs = self._epochs_due + epochs
+            self._epochs_due = []
+        if self._follower:
+            # An epoch completed by this block ends 1 ms after its last sample; the device may
+            # still pace at that last sample (device_pace), so the twin's clock must not pass it:
+            # the epoch is applied when time reaches its end (next block or advance_to).
+            last_us = t0_us + 1000 * (n - 1)
+            self._epochs_due = [e for e in epochs if e[0] > last_us]
+            epochs = [e for e in epochs if e[0] <= last_us]
         times = det.t_us.tolist()
         chambers = det.chamber.tolist()
         k = 0
@@ -562,7 +578,6 @@ class PacemakerModel:
             self.activity_epoch(t_ep, mean)
         for i in range(k, len(times)):
             self.detect(times[i], chambers[i])
-        n = int(np.asarray(atrial_uv).shape[0])
         return self.advance_to(max(self._now, t0_us + 1000 * (n - 1)))
 
     def run_detections(
