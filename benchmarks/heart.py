@@ -135,11 +135,12 @@ def main(argv: list[str]) -> int:
     steps = round(cable_ms / DT_MS)
 
     print(f"kernel build: {KERNEL_BUILD}; cable {N_CABLE} cells, dt {DT_MS} ms, {cable_ms} ms")
-    t_kernel = _median(lambda: _cable_kernel(cable_ms, None), repeats)
+    # the kernel runs are short (a few ms): take more of them for a stable median
+    t_kernel = _median(lambda: _cable_kernel(cable_ms, None), 4 * repeats)
     ns = t_kernel / (steps * N_CABLE) * 1e9
     print(f"cython kernel ({KERNEL_BUILD}): median {t_kernel * 1e3:.2f} ms = {ns:.3f} ns/cell-step")
     if KERNEL_BUILD == "avx2":
-        t_port = _median(lambda: _cable_kernel(cable_ms, "portable"), repeats)
+        t_port = _median(lambda: _cable_kernel(cable_ms, "portable"), 4 * repeats)
         ns_port = t_port / (steps * N_CABLE) * 1e9
         print(
             f"cython kernel (portable): median {t_port * 1e3:.2f} ms = {ns_port:.3f} ns/cell-step"
