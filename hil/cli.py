@@ -33,8 +33,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(resolve(args.scenario))
     with Progress(scenario.duration_s, scenario.name) as bar:
         result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
-                              key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6))
+                              key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6),
+                              realtime=args.realtime)
     print(run_summary(result))
+    if result.realtime is not None:
+        from hil.session.realtime import describe
+
+        print(describe(result.realtime))
     if args.out is not None:
         print(f"report: {args.out / 'report.html'}")
     return 0 if result.passed else 1
@@ -123,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     _device_args(run)
     run.add_argument("--fault", default=None, help="a seeded-fault firmware variant")
     run.add_argument("--out", type=Path, default=None, help="folder for the record and reports")
+    run.add_argument("--realtime", action="store_true",
+                     help="drive the loop by the wall clock (STREAM; docs/realtime.md)")
     run.set_defaults(func=_cmd_run)
 
     scen = sub.add_parser("scenarios", help="list the built-in scenarios")

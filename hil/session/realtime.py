@@ -30,7 +30,7 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +114,18 @@ class ClockProbe:
     def rtt_ms(self) -> float:
         """Round trip in milliseconds."""
         return (self.w1_s - self.w0_s) * 1e3
+
+
+def device_clock_offset_s(probes: Sequence[ClockProbe]) -> float | None:
+    """The bench wall time of device time 0 from the round trip with the shortest RTT.
+
+    The device read its clock somewhere between sending and receiving; taking the midpoint
+    bounds the error by half that round trip (Cristian's method). None without probes.
+    """
+    if not probes:
+        return None
+    best = min(probes, key=lambda p: p.w1_s - p.w0_s)
+    return (best.w0_s + best.w1_s) / 2 - best.device_us / 1e6
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -246,9 +258,9 @@ class RealtimeLoop:
 
     def _offset_s(self) -> float:
         """Wall time (perf_counter s) of device time 0."""
-        if self.rt.probes:
-            best = min(self.rt.probes, key=lambda p: p.w1_s - p.w0_s)
-            return (best.w0_s + best.w1_s) / 2 - best.device_us / 1e6
+        off = device_clock_offset_s(self.rt.probes)
+        if off is not None:
+            return off
         wall0 = self._wall0 if self._wall0 is not None else self.clock()
         return wall0 - self.rt.d0_us / 1e6
 
@@ -487,6 +499,26 @@ class RealtimeLoop:
             self.device.client.reset(ResetKind.SESSION)
 
 
+def describe(section: dict[str, Any]) -> str:
+    """One console paragraph from the ``realtime`` summary section."""
+    lat = section["latency_ms"]
+    lag = section["pace_to_heart_lag_ms"]
+
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    lines = [
+        f"real time: {section['windows']} windows, {section['late_windows']} late "
+        f"({section['late_fraction']:.2%}), underruns {section['underruns']}"
+        + (" - THE LOOP FELL BEHIND" if section.get("fell_behind") else ""),
+        f"  link latency p50 {ms(lat['p50'])} / p95 {ms(lat['p95'])} / max {ms(lat['max'])} ms"
+        f" over {section['latency_events']} events, jitter {ms(section['jitter_ms'])} ms; "
+        f"pace to heart lag p50 {ms(lag['p50'])} ms; conformance tolerance "
+        f"{section.get('conformance_tolerance_ms', '-')} ms",
+    ]
+    return "\n".join(lines)
+
+
 def realtime_judgement(scenario: Scenario, rt: RealtimeStats
                        ) -> tuple[Scenario, list[Criterion], dict[str, Any]]:
     """Judge a real-time run's own timing; widen the scenario's conformance tolerance.
@@ -518,5 +550,13 @@ def realtime_judgement(scenario: Scenario, rt: RealtimeStats
     return widened, criteria, summary
 
 
-__all__ = ["ClockProbe", "RealtimeConfigError", "RealtimeLoop", "RealtimeOptions",
-           "RealtimeStats", "realtime_judgement"]
+__all__ = [
+    "ClockProbe",
+    "RealtimeConfigError",
+    "RealtimeLoop",
+    "RealtimeOptions",
+    "RealtimeStats",
+    "describe",
+    "device_clock_offset_s",
+    "realtime_judgement",
+]
