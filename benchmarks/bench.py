@@ -1,0 +1,63 @@
+"""Bench speed: lock-step real-time factor of the default scenario on the host firmware and on
+QEMU, and the wall time of the whole scenario library on two cores.
+
+Usage: python benchmarks/bench.py [REPEATS] [--no-suite]
+Prints medians of repeated runs; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hil.scenarios import load_scenario, resolve
+from hil.session.runner import run_scenario
+from hil.suite import expand, run_suite
+
+DEFAULT = "bench_default"
+
+
+def realtime_factor(device: str, repeats: int) -> tuple[float, list[float]]:
+    """Median simulated-seconds per wall-second of the default scenario (recording on)."""
+    scenario = load_scenario(resolve(DEFAULT))
+    factors = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as out:
+            t0 = time.perf_counter()
+            result = run_scenario(scenario, device, out_dir=Path(out))
+            wall = time.perf_counter() - t0
+        if not result.passed:
+            print(f"warning: {DEFAULT} did not pass on {device}: {result.explain()}")
+        factors.append(scenario.duration_s / wall)
+    return statistics.median(factors), factors
+
+
+def main(argv: list[str]) -> None:
+    repeats = int(argv[0]) if argv and argv[0].isdigit() else 5
+    figures: dict[str, float] = {}
+    for device, key in (("emulated", "lockstep_realtime_factor_host"),
+                        ("qemu", "lockstep_realtime_factor_qemu")):
+        median, runs = realtime_factor(device, repeats)
+        print(f"{key}: median {median:.1f}x over {repeats} runs "
+              f"({', '.join(f'{r:.1f}' for r in runs)}), whole run incl. device start and "
+              f"evidence")
+        figures[key] = round(median, 2)
+    if "--no-suite" not in argv:
+        paths = expand([])
+        t0 = time.perf_counter()
+        entries = run_suite(paths, jobs=2)
+        wall = time.perf_counter() - t0
+        passed = sum(e.verdict == "pass" for e in entries)
+        print(f"suite_wall_s: {wall:.1f} s for {len(paths)} scenarios on 2 jobs "
+              f"({passed} passed)")
+        figures["suite_wall_s"] = round(wall, 1)
+        figures["suite_scenarios"] = len(paths)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
