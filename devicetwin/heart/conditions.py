@@ -50,6 +50,7 @@ class Condition:
     av_decrement_ms: float = field(default=150.0, metadata=_rng(0.0, 500.0, "ms"))
     av_recovery_ms: float = field(default=80.0, metadata=_rng(10.0, 500.0, "ms"))
     av_erp_ms: float = field(default=250.0, metadata=_rng(150.0, 900.0, "ms"))
+    av_concealment_fraction: float = field(default=0.65, metadata=_rng(0.3, 1.0, "of ERP"))
     block_period_s: float = field(default=30.0, metadata=_rng(2.0, 3600.0, "s"))
     block_fraction: float = field(default=0.5, metadata=_rng(0.0, 1.0, "fraction"))
     his_block_probability: float = field(default=0.0, metadata=_rng(0.0, 0.9, "per beat"))
@@ -194,7 +195,7 @@ PRESETS: dict[str, Condition] = {
         _BASE.with_changes(
             name="av_block_2_1",
             description="2:1 AV block: AV-nodal refractoriness longer than the sinus cycle",
-            sinus_rate_bpm=80.0,
+            sinus_rate_bpm=90.0,
             av_erp_ms=900.0,
         ),
         _BASE.with_changes(

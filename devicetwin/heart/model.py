@@ -72,10 +72,6 @@ LOCKOUT_MS = {Chamber.A: 150, Chamber.V: 200}
 #: Latency (ms) between a stimulus onset and the threshold crossing of its cells.
 STIM_LATENCY_MS = 1.0
 BLOCK_MS = 1000
-#: An impulse blocked in the last part of the AV node's refractory period (from this fraction of
-#: the ERP on) penetrates it without exiting and restarts its refractoriness (concealed
-#: conduction), which makes the ventricular response to fibrillation irregularly irregular.
-CONCEALMENT_FRACTION = 0.8
 #: Sympathetic tone (0 at rest, 1 at full exercise) shortens the AV node's delay, decrement and
 #: refractory period by these fractions, so that it conducts 1:1 up to the maximal sinus rate.
 SYMPATHETIC_AV_DELAY = 0.4
@@ -653,7 +649,7 @@ class Heart:
         if s.av_last_exit is not None:
             r_ms = (step - s.av_last_exit) * DT_US / 1000.0
             if r_ms < erp:
-                if r_ms >= CONCEALMENT_FRACTION * erp:
+                if r_ms >= c.av_concealment_fraction * erp:
                     s.av_last_exit = step  # concealed conduction: the node is re-excited
                 return
             decrement = c.av_decrement_ms * (1.0 - SYMPATHETIC_AV_DECREMENT * s.tone)
