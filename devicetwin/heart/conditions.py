@@ -200,9 +200,9 @@ PRESETS: dict[str, Condition] = {
         ),
         _BASE.with_changes(
             name="complete_av_block",
-            description="Complete AV block with a 33 bpm ventricular escape rhythm",
+            description="Complete AV block with a 35 bpm ventricular escape rhythm",
             av_conduction="blocked",
-            escape_rate_bpm=33.0,
+            escape_rate_bpm=35.0,
         ),
         _BASE.with_changes(
             name="atrial_flutter",

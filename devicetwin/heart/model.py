@@ -159,7 +159,7 @@ class _State:
     retro_exit_step: int = -(10**12)
     paces: list[_PendingPace] = field(default_factory=list)
     artefacts: list[tuple[int, int, str, float]] = field(default_factory=list)
-    changes: list[tuple[int, Condition | dict[str, Any]]] = field(default_factory=list)
+    changes: list[tuple[Condition | None, dict[str, Any]]] = field(default_factory=list)
 
     def copy(self) -> _State:
         """An independent copy (conditions and tuples are immutable and shared)."""
@@ -328,11 +328,16 @@ class Heart:
         self._start_condition(self._tissue.step, old)
 
     def schedule(self, t_us: int, condition: Condition | str | None = None, **changes: Any) -> None:
-        """Apply a change at a future time ``t_us`` (a whole millisecond, not in the past)."""
-        if not isinstance(t_us, int) or t_us % 1000 or t_us < self.now_us:
+        """Apply a change at a future time ``t_us`` (a whole millisecond, not in the past).
+
+        The change is made at that time to the condition then in force (so changes scheduled
+        one after another accumulate); it is validated now against the current condition.
+        """
+        if not isinstance(t_us, int) or isinstance(t_us, bool) or t_us % 1000 or t_us < self.now_us:
             raise bad("t_us", t_us, f"a whole millisecond >= now ({self.now_us} us)")
-        new = self._changed(condition, changes)  # validate now
-        self._s.changes.append((t_us // DT_US, new))
+        self._changed(condition, changes)  # validate now
+        preset = self._resolve(condition) if condition is not None else None
+        self._s.changes.append((preset, dict(changes)))
         self._push(t_us // DT_US, "change", len(self._s.changes) - 1)
 
     def set_condition_param(self, name: str, value: Any) -> None:
@@ -526,8 +531,8 @@ class Heart:
                     )
                 self._prune_paces()
             elif kind == "change":
-                new = s.changes[payload][1]
-                assert isinstance(new, Condition)
+                preset, fields = s.changes[payload]
+                new = (preset if preset is not None else s.cond).with_changes(**fields)
                 old = s.cond
                 s.cond = new
                 s.cond_version = next(self._versions)

@@ -305,3 +305,16 @@ def test_every_ranged_parameter_accepts_its_range_and_rejects_outside(
     with pytest.raises(HeartError) as err:
         base.with_changes(**{name: outside})
     assert err.value.name == name and err.value.value == outside
+
+
+def test_scheduled_changes_accumulate() -> None:
+    heart = Heart("normal_sinus", seed=0)
+    heart.schedule(1_000_000, exercise_profile=((0.0, 0.5),))
+    heart.schedule(2_000_000, pvc_times_ms=(100.0,))
+    heart.schedule(3_000_000, "sinus_bradycardia", mains_mv=0.2)
+    heart.advance(2_500_000)
+    assert heart.condition.exercise_profile == ((0.0, 0.5),)  # kept by the second change
+    assert heart.condition.pvc_times_ms == (100.0,)
+    heart.advance(1_000_000)
+    assert heart.condition.name == "sinus_bradycardia" and heart.condition.mains_mv == 0.2
+    assert heart.condition.exercise_profile == ()  # a preset replaces everything

@@ -125,7 +125,9 @@ def test_two_to_one_block() -> None:
 
 
 def test_complete_block_gives_an_independent_escape_rhythm() -> None:
-    events = _run(Heart("complete_av_block", seed=3), 15_000)
+    heart = Heart("complete_av_block", seed=3)
+    heart.apply(sinus_rate_bpm=75.0)  # not a multiple of the escape rate
+    events = _run(heart, 15_000)
     v = _times(events, Chamber.V)
     a = _times(events, Chamber.A, Origin.SINUS)
     assert v and all(e.origin is Origin.ESCAPE for e in events if e.chamber is Chamber.V)
