@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     mut.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
     mut.add_argument("--out", type=Path, default=None, help="folder for mutants.json")
     mut.set_defaults(func=_cmd_mutants)
+
+    from hil.vectors.command import add_parser as add_vectors_parser
+
+    add_vectors_parser(sub)
     return parser
 
 
