@@ -29,7 +29,7 @@ import numpy.typing as npt
 from devicetwin.heart import Activation, Heart, Pace
 from devicetwin.pacemaker import Chamber, MarkerEvent, PacemakerModel
 from devicetwin.pacemaker.sensing import quantize_uv
-from hil.session.device import DeviceConnection
+from hil.session.device import DeviceConnection, DeviceError
 from hil.session.mapping import pace_for_heart
 from hil.session.recorder import SessionRecorder
 
@@ -176,6 +176,7 @@ class LockstepLoop:
 
                 events, k = device.tick(t + SAMPLE_US, a_uv, v_uv, act)
                 c2 = time.perf_counter()
+                _check_event_times(events, t + SAMPLE_US, t + k * SAMPLE_US)
 
                 if k < n:  # the device paced before the window's end: replay what it consumed
                     stats.rollbacks += 1
@@ -212,6 +213,23 @@ class LockstepLoop:
             if self.recorder is not None:
                 self.recorder.flush(None if self.out.interrupted else self._t_us - 250_000)
         return self.out
+
+
+def _check_event_times(events: list[MarkerEvent], first_us: int, last_us: int) -> None:
+    """A device's events must lie on the samples it consumed (its clock is the session's, A-1).
+
+    Raises
+    ------
+    DeviceError
+        Naming the first event outside ``[first_us, last_us]`` (e.g. a wrapped time counter),
+        so the run ends with a partial, failed verdict instead of corrupting the twin.
+    """
+    for e in events:
+        if not first_us <= e.t_us <= last_us:
+            raise DeviceError(
+                f"device event {e.kind.name} at t_us={e.t_us} lies outside the window it "
+                f"answered [{first_us}, {last_us}] us", name="t_us", value=e.t_us,
+                expected=f"{first_us} <= t_us <= {last_us} (A-1: times from the session start)")
 
 
 def chamber_site(chamber: Chamber) -> str:
