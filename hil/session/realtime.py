@@ -418,6 +418,7 @@ class RealtimeLoop:
         self.rt.d0_us = tel.time_us
         wall0 = 0.0
         next_probe = 0.0
+        crashed = False
         k = 0
         try:
             while self._sent < total:
@@ -477,18 +478,24 @@ class RealtimeLoop:
             self._collect(0.0)
         except KeyboardInterrupt:
             self.out.interrupted = "interrupted by the user"
+        except HilError as err:  # the device crashed or the link dropped: keep what we have
+            self.out.interrupted = str(err)
+            crashed = True
         finally:
             if not stats.wall_s and self._wall0 is not None and wall0:
                 self.rt.streaming_wall_s = clock() - wall0
                 stats.wall_s += self.rt.streaming_wall_s
+        last_us = min(end_us, max(0, (self._sent - 1) * SAMPLE_US))
+        if self.out.interrupted is not None:
+            last_us = min(last_us, self.now_us)  # as far as the device can have got
+        if not crashed:
             self._stop_device()
-        self._feed_twin(end_us if self.out.interrupted is None else
-                        min(end_us, max(0, (self._sent - 1) * SAMPLE_US)))
+        self._feed_twin(last_us)
         off = self._offset_s()
         self.rt.offset_s = off
         self.rt.latencies_ms = [(recv - (t_dev / 1e6 + off)) * 1e3
                                 for recv, t_dev in self._latency_raw]
-        self.out.end_us = max(0, (self._sent - 1) * SAMPLE_US)
+        self.out.end_us = last_us
         if self.recorder is not None:
             self.recorder.flush(None)
         return self.out

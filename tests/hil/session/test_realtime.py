@@ -8,6 +8,8 @@ follows from the window arithmetic, and the summary carries the real-time sectio
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,54 @@ def test_deadline_fraction_and_latency_bound() -> None:
 def test_bad_options_name_the_field(field: str, value: float) -> None:
     with pytest.raises(RealtimeConfigError, match=field):
         RealtimeOptions(**{field: value})  # type: ignore[arg-type]
+
+
+def _firmware_pids() -> list[int]:
+    """Host firmware processes started by this test process."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"uart-fd" in cmd:
+            out.append(int(d.name))
+    return out
+
+
+def test_interrupted_realtime_run_keeps_a_partial_result() -> None:
+    def stop(t_us: int) -> None:
+        if t_us >= 1_500_000:
+            raise KeyboardInterrupt
+
+    # (no out_dir: the evidence writer's plots are covered by the full run above)
+    result = run_scenario(parse_scenario(SCENARIO), progress=stop, realtime=True,
+                          realtime_options=TEST_OPTIONS)
+    assert result.loop.interrupted == "interrupted by the user"
+    assert result.verdict == "fail"
+    summary = result.summary()
+    assert summary["interrupted"] == "interrupted by the user"
+    assert summary["realtime"]["windows"] >= 1
+    # the run ends where the device had got to: before the streamed lead, after 1.5 s - margin
+    assert 1.0 <= summary["duration_s"] <= 1.5 + TEST_OPTIONS.lead_ms / 1000 + 0.01
+
+
+def test_crashed_device_in_real_time_gives_a_partial_result() -> None:
+    killed: list[int] = []
+
+    def kill_device(t_us: int) -> None:
+        if t_us >= 1_500_000 and not killed:
+            for pid in _firmware_pids():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    result = run_scenario(parse_scenario(SCENARIO), progress=kill_device, realtime=True,
+                          realtime_options=TEST_OPTIONS)
+    assert killed
+    assert result.loop.interrupted is not None
+    assert "stopped with status -9" in result.loop.interrupted
+    assert result.verdict == "fail"
+    assert result.loop.end_us < 6_000_000
