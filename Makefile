@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYX := $(shell find devicetwin firmware_bridge hil -name '*.pyx' -o -name '*.pxd' 2>/dev/null)
 
-.PHONY: setup system-deps build demo test lint pytest clean
+.PHONY: setup system-deps build demo test lint pytest bench clean
 
 setup: system-deps $(STAMP) build
 
@@ -34,6 +34,12 @@ pytest: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# Speed: every benchmark prints medians and one JSON object as its last line.
+bench: setup
+	$(PY) -m pip install -q -e ".[bench]" --no-build-isolation
+	@for b in pacemaker sensing heart bridge conformance emulator bench; do \
+	  echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf build $(VENV)
