@@ -9,9 +9,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devicetwin import DeviceTwinError, __version__
 from hil.errors import HilError
+
+if TYPE_CHECKING:
+    from hil.session.realtime import RealtimeOptions
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -34,7 +38,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with Progress(scenario.duration_s, scenario.name) as bar:
         result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
                               key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6),
-                              realtime=args.realtime)
+                              realtime=args.realtime, realtime_options=_rt_options(args))
     print(run_summary(result))
     if result.realtime is not None:
         from hil.session.realtime import describe
@@ -43,6 +47,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"report: {args.out / 'report.html'}")
     return 0 if result.passed else 1
+
+
+def _rt_options(args: argparse.Namespace) -> RealtimeOptions | None:
+    if args.lead_ms is None:
+        return None
+    from hil.session.realtime import RealtimeOptions
+
+    return RealtimeOptions(lead_ms=args.lead_ms)
 
 
 def _key(args: argparse.Namespace) -> bytes | None:
@@ -130,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="folder for the record and reports")
     run.add_argument("--realtime", action="store_true",
                      help="drive the loop by the wall clock (STREAM; docs/realtime.md)")
+    run.add_argument("--lead-ms", type=int, default=None,
+                     help="real time: how far the stream runs ahead of the device (default 20; "
+                          "100 for QEMU)")
     run.set_defaults(func=_cmd_run)
 
     scen = sub.add_parser("scenarios", help="list the built-in scenarios")

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devicetwin.heart import Heart, HeartOutput, Pace
-from devicetwin.pacemaker import MarkerEvent, PacemakerModel
+from devicetwin.pacemaker import MarkerEvent, MarkerKind, PacemakerModel
 from devicetwin.pacemaker.sensing import quantize_uv
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import Stream
@@ -80,7 +80,7 @@ class RealtimeOptions:
 
     window_ms: int = 4
     lead_ms: int = 20
-    late_threshold_ms: float = 2.0
+    late_threshold_ms: float = 4.0
     max_late_fraction: float = 0.01
     twin_margin_ms: int = 100
     probe_interval_ms: int = 500
@@ -128,6 +128,73 @@ def device_clock_offset_s(probes: Sequence[ClockProbe]) -> float | None:
     return (best.w0_s + best.w1_s) / 2 - best.device_us / 1e6
 
 
+@dataclass(frozen=True, slots=True)
+class ClockModel:
+    """Device clock on the bench clock: ``wall_s = offset_s + rate * device_us / 1e6``.
+
+    ``rate`` is bench seconds per device second (1 + drift); 1 until the probes span
+    ``MIN_FIT_SPAN_S``.
+    """
+
+    offset_s: float
+    rate: float = 1.0
+
+    def wall_s(self, device_us: float) -> float:
+        """Bench time (perf_counter s) at device time ``device_us``."""
+        return self.offset_s + self.rate * device_us / 1e6
+
+    def device_us(self, wall_s: float) -> float:
+        """Device time at bench time ``wall_s``."""
+        return (wall_s - self.offset_s) / self.rate * 1e6
+
+
+MIN_FIT_SPAN_S = 2.0
+MAX_DRIFT = 0.05  # a rate further than 5 % from 1 is not believed (the fit keeps rate 1)
+
+
+def fit_clock(probes: Sequence[ClockProbe]) -> ClockModel | None:
+    """The clock model from the probes: offset and rate by least squares over the probes whose
+    round trip is within 1.5x + 0.2 ms of the best (the others carry queueing delay), through
+    the midpoints; offset only (min-RTT probe) while they span less than ``MIN_FIT_SPAN_S``."""
+    off = device_clock_offset_s(probes)
+    if off is None:
+        return None
+    best = min(p.rtt_ms for p in probes)
+    good = [p for p in probes if p.rtt_ms <= 1.5 * best + 0.2]
+    d = np.asarray([p.device_us / 1e6 for p in good])
+    w = np.asarray([(p.w0_s + p.w1_s) / 2 for p in good])
+    if len(good) < 3 or float(d.max() - d.min()) < MIN_FIT_SPAN_S:
+        return ClockModel(off)
+    rate, offset = np.polyfit(d - d.mean(), w, 1)
+    if abs(float(rate) - 1.0) > MAX_DRIFT:
+        return ClockModel(off)
+    return ClockModel(float(offset) - float(rate) * float(d.mean()), float(rate))
+
+
+SLIP_WINDOW_US = 100_000
+MAX_SLIP_MS = 1.0
+
+
+def sense_offsets_ms(device: Sequence[MarkerEvent], twin: Sequence[MarkerEvent]) -> list[float]:
+    """For each device sense (AS, VS), the offset (ms) to the twin's nearest sense of the same
+    kind within 100 ms. The twin sees the same samples, so these are 0 while the device's clock
+    maps onto the sample index exactly."""
+    out: list[float] = []
+    for kind in (MarkerKind.AS, MarkerKind.VS):
+        t_twin = np.asarray(sorted(e.t_us for e in twin if e.kind is kind), dtype=np.int64)
+        if t_twin.shape[0] == 0:
+            continue
+        for e in device:
+            if e.kind is not kind:
+                continue
+            i = int(np.searchsorted(t_twin, e.t_us))
+            near = [t_twin[j] for j in (i - 1, i) if 0 <= j < t_twin.shape[0]]
+            best = min(near, key=lambda t: abs(int(t) - e.t_us))
+            if abs(int(best) - e.t_us) <= SLIP_WINDOW_US:
+                out.append((e.t_us - int(best)) / 1e3)
+    return out
+
+
 def _percentiles(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"p50": None, "p95": None, "max": None, "min": None, "mean": None}
@@ -155,7 +222,8 @@ class RealtimeStats:
     twin_late_paces: int = 0
     dropped_after_end: int = 0
     streaming_wall_s: float = 0.0
-    offset_s: float | None = None
+    clock_model: ClockModel | None = None
+    sense_offsets_ms: list[float] = field(default_factory=list)
 
     @property
     def late_fraction(self) -> float:
@@ -166,6 +234,11 @@ class RealtimeStats:
     def deadlines_ok(self) -> bool:
         """True when at most ``max_late_fraction`` of the windows were late."""
         return self.late_fraction <= self.options.max_late_fraction
+
+    def clock_slip_ms(self) -> float:
+        """Median offset of the device's senses from the twin's on the same samples: 0 unless
+        the device's clock and the sample index parted (samples lost or invented)."""
+        return float(np.median(self.sense_offsets_ms)) if self.sense_offsets_ms else 0.0
 
     def latency_bound_ms(self) -> int:
         """The latency allowance added to the conformance tolerance: p95, whole ms, <= lead."""
@@ -194,8 +267,12 @@ class RealtimeStats:
             "clock": {"method": "min-RTT TELEMETRY probe (Cristian)",
                       "probes": len(self.probes),
                       "best_rtt_ms": None if best is None else round(best.rtt_ms, 3),
+                      "drift_ppm": (None if self.clock_model is None else
+                                    round((self.clock_model.rate - 1.0) * 1e6, 1)),
                       "device_t0_us": self.d0_us},
             "underruns": self.underruns,
+            "clock_slip_ms": round(self.clock_slip_ms(), 3),
+            "sense_pairs": len(self.sense_offsets_ms),
             "min_ring_slack_ms": self.min_slack_ms,
             "twin_late_paces": self.twin_late_paces,
             "events_after_end_dropped": self.dropped_after_end,
@@ -239,6 +316,7 @@ class RealtimeLoop:
         self.out = LoopOutput()
         self.rt = RealtimeStats(self.options)
         self._wall0: float | None = None
+        self._model: ClockModel | None = None
         self._sent = 0  # samples streamed (session samples 0 .. sent-1)
         self._heart_paces: list[tuple[MarkerEvent, float]] = []
         self._twin_paces: list[MarkerEvent] = []
@@ -256,16 +334,21 @@ class RealtimeLoop:
         """The device's estimated session time (whole ms), what a command sent now acts at."""
         return self._session_now_us(self.clock()) // SAMPLE_US * SAMPLE_US
 
-    def _offset_s(self) -> float:
-        """Wall time (perf_counter s) of device time 0."""
-        off = device_clock_offset_s(self.rt.probes)
-        if off is not None:
-            return off
+    def _clock(self) -> ClockModel:
+        """The current device clock model (from the probes; before them, the device clock is
+        taken to start with the first window)."""
+        if self._model is not None:
+            return self._model
         wall0 = self._wall0 if self._wall0 is not None else self.clock()
-        return wall0 - self.rt.d0_us / 1e6
+        return ClockModel(wall0 - self.rt.d0_us / 1e6)
 
     def _session_now_us(self, wall_s: float) -> int:
-        return max(0, round((wall_s - self._offset_s()) * 1e6) - self.rt.d0_us)
+        return max(0, round(self._clock().device_us(wall_s)) - self.rt.d0_us)
+
+    def _deadline(self, k: int) -> float:
+        """When window ``k`` is due: when the device's clock reaches ``k`` windows past its
+        start (the stream then stays ``lead_ms`` ahead whatever the device clock's rate)."""
+        return self._clock().wall_s(self.rt.d0_us + k * self.options.window_ms * SAMPLE_US)
 
     def defer_twin(self, action: Callable[[int], None]) -> None:
         """Apply ``action(t_us)`` to the twin when it reaches the device's current time."""
@@ -309,12 +392,15 @@ class RealtimeLoop:
         self._a[self._sent: self._sent + n] = a_uv
         self._v[self._sent: self._sent + n] = v_uv
         self._act[self._sent: self._sent + n] = act
-        window = Stream._trusted(t0, tuple(a_uv.tolist()), tuple(v_uv.tolist()),
-                                 tuple(act.tolist()), False)
-        try:
-            self.device.client.stream(window)
-        except BridgeError as err:
-            raise self.device._explain(err) from err
+        step = self.device.identity.max_window_samples
+        for i in range(0, n, step):  # the first window (pre-roll + lead) may need several
+            window = Stream._trusted(t0 + i * SAMPLE_US, tuple(a_uv[i: i + step].tolist()),
+                                     tuple(v_uv[i: i + step].tolist()),
+                                     tuple(act[i: i + step].tolist()), False)
+            try:
+                self.device.client.stream(window)
+            except BridgeError as err:
+                raise self.device._explain(err) from err
         self._sent += n
 
     def _collect(self, timeout_s: float) -> None:
@@ -352,6 +438,7 @@ class RealtimeLoop:
         w1 = self.clock()
         p = ClockProbe(w0, w1, tel.time_us, self._sent)
         self.rt.probes.append(p)
+        self._model = fit_clock(self.rt.probes)
         processed = (tel.time_us - self.rt.d0_us) // SAMPLE_US
         slack = float(self._sent - processed)
         self.rt.underruns = max(self.rt.underruns, int(-slack))
@@ -446,7 +533,7 @@ class RealtimeLoop:
                     next_probe = wall0 + 0.05
                     if self.timeline is not None:
                         self.timeline(0)
-                deadline = wall0 + k * opt.window_ms / 1e3
+                deadline = self._deadline(k)
                 self._wait_until(deadline)
                 c2 = clock()
                 self._send(a, v, act)
@@ -469,7 +556,7 @@ class RealtimeLoop:
                 if self.progress is not None:
                     self.progress(max(0, (self._sent - 1) * SAMPLE_US))
                 k += 1
-            self._wait_until(wall0 + k * opt.window_ms / 1e3)
+            self._wait_until(self._deadline(k))
             self.rt.streaming_wall_s = clock() - wall0
             stats.wall_s += self.rt.streaming_wall_s
             # settle: the device still has the lead in its ring, and events are in flight
@@ -491,9 +578,11 @@ class RealtimeLoop:
         if not crashed:
             self._stop_device()
         self._feed_twin(last_us)
-        off = self._offset_s()
-        self.rt.offset_s = off
-        self.rt.latencies_ms = [(recv - (t_dev / 1e6 + off)) * 1e3
+        self.rt.sense_offsets_ms = sense_offsets_ms(self.out.device_events,
+                                                    self.out.twin_events)
+        model = self._clock()
+        self.rt.clock_model = model
+        self.rt.latencies_ms = [(recv - model.wall_s(t_dev)) * 1e3
                                 for recv, t_dev in self._latency_raw]
         self.out.end_us = last_us
         if self.recorder is not None:
@@ -550,14 +639,19 @@ def realtime_judgement(scenario: Scenario, rt: RealtimeStats
                   f"{opt.late_threshold_ms} ms", "RT-deadlines"),
         Criterion("realtime.underruns", rt.underruns == 0, rt.underruns,
                   "0 samples missing from the device's ring", "RT-underruns"),
+        Criterion("realtime.clock_slip", abs(rt.clock_slip_ms()) <= MAX_SLIP_MS,
+                  round(rt.clock_slip_ms(), 3),
+                  f"device senses within {MAX_SLIP_MS} ms of the twin's (median)",
+                  "RT-clock"),
     ]
     summary = rt.to_dict()
     summary["conformance_tolerance_ms"] = scenario.tolerance_ms + extra
-    summary["fell_behind"] = not rt.deadlines_ok or rt.underruns > 0
+    summary["fell_behind"] = not all(c.passed for c in criteria)
     return widened, criteria, summary
 
 
 __all__ = [
+    "ClockModel",
     "ClockProbe",
     "RealtimeConfigError",
     "RealtimeLoop",
@@ -565,5 +659,7 @@ __all__ = [
     "RealtimeStats",
     "describe",
     "device_clock_offset_s",
+    "fit_clock",
     "realtime_judgement",
+    "sense_offsets_ms",
 ]

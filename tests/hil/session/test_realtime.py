@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devicetwin.pacemaker import Chamber, MarkerKind
+from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind
 from hil.scenarios import parse_scenario
 from hil.session.realtime import (
     ClockProbe,
@@ -22,6 +22,8 @@ from hil.session.realtime import (
     RealtimeOptions,
     RealtimeStats,
     device_clock_offset_s,
+    fit_clock,
+    sense_offsets_ms,
 )
 from hil.session.runner import run_scenario
 
@@ -74,7 +76,9 @@ def test_realtime_run_passes_and_reports_latency(tmp_path: Path) -> None:
     assert rt["pace_to_heart_lag_ms"]["min"] >= 0
     assert 0.8 < summary["realtime_factor"] < 1.2
     names = {c["name"] for c in summary["criteria"]}
-    assert {"realtime.deadlines", "realtime.underruns"} <= names
+    assert {"realtime.deadlines", "realtime.underruns", "realtime.clock_slip"} <= names
+    assert rt["clock_slip_ms"] == 0.0 and rt["sense_pairs"] > 0
+    assert abs(rt["clock"]["drift_ppm"]) < 5000  # the host firmware runs on the host's clock
 
     # the device's clock, mapped onto session time: every VP tracks the AS before it by the
     # programmed AV delay (150 ms nominal, sensed offset off), to the microsecond
@@ -95,6 +99,36 @@ def test_clock_offset_from_the_shortest_round_trip() -> None:
               ClockProbe(102.0000, 102.0003, 2_000_100, 0)]
     assert device_clock_offset_s(probes) == pytest.approx(100.00005, abs=1e-9)
     assert device_clock_offset_s([]) is None
+
+
+def test_clock_fit_recovers_offset_and_drift() -> None:
+    # a device clock 200 ppm slow: device time d (s) happens at wall 50 + 1.0002 * d; probes
+    # every 0.5 s with a 0.2 ms round trip centred on the read, one slow probe (queueing)
+    probes = []
+    for k in range(1, 13):
+        d_s = 0.5 * k
+        mid = 50.0 + 1.0002 * d_s
+        probes.append(ClockProbe(mid - 0.0001, mid + 0.0001, round(d_s * 1e6), 0))
+    probes.append(ClockProbe(60.0, 60.030, 9_980_000, 0))  # 30 ms round trip: left out
+    model = fit_clock(probes)
+    assert model is not None
+    assert model.rate == pytest.approx(1.0002, abs=1e-7)
+    assert model.offset_s == pytest.approx(50.0, abs=1e-6)
+    assert model.wall_s(4_000_000) == pytest.approx(50.0 + 4.0008, abs=1e-6)
+    assert model.device_us(model.wall_s(1_234_000)) == pytest.approx(1_234_000, abs=0.01)
+    # under two seconds of probes: offset only, rate 1
+    short = fit_clock(probes[:3])
+    assert short is not None and short.rate == 1.0
+
+
+def test_sense_offsets_measure_a_clock_slip() -> None:
+    twin = [MarkerEvent(t, Chamber.A, MarkerKind.AS) for t in (100_000, 900_000, 1_700_000)]
+    same = sense_offsets_ms(twin, twin)
+    assert same == [0.0, 0.0, 0.0]
+    slipped = [MarkerEvent(t + 30_000, Chamber.A, MarkerKind.AS) for t in (900_000, 1_700_000)]
+    assert sense_offsets_ms(slipped, twin) == [30.0, 30.0]
+    far = [MarkerEvent(500_000, Chamber.A, MarkerKind.AS)]  # 400 ms from any: not paired
+    assert sense_offsets_ms(far, twin) == []
 
 
 def test_deadline_fraction_and_latency_bound() -> None:
