@@ -94,6 +94,19 @@ class ParameterSpec:
     setting: bool = False
 
     @property
+    def wire_name(self) -> str:
+        """The name on the wire: the unit suffix follows the wire unit.
+
+        ``atrial_amplitude_v`` (V) travels as ``atrial_amplitude_mv``, ``*_pulse_width_ms`` as
+        ``*_pulse_width_us``, ``*_sensitivity_mv`` as ``*_sensitivity_uv``; other names are
+        unchanged (docs/protocol.md section 3.2).
+        """
+        suffix = "_" + self.unit.lower()
+        if self.unit and self.wire_unit != self.unit and self.name.endswith(suffix):
+            return self.name[: -len(suffix)] + "_" + self.wire_unit.lower()
+        return self.name
+
+    @property
     def off_allowed(self) -> bool:
         """True when ``None`` (Off) is one of the values."""
         return None in self.values

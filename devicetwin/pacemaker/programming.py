@@ -106,14 +106,16 @@ class Programming:
         return getattr(self, name)
 
     def to_wire_units(self) -> dict[str, int]:
-        """Every parameter as the integer the wire protocol carries, in table order.
+        """Every parameter under its wire name as the integer the wire protocol carries.
 
-        Rates in ppm, times in ms, amplitudes in mV, pulse widths in us, sensitivities in uV,
+        In table order, keyed by ``ParameterSpec.wire_name`` (``atrial_amplitude_mv``, ...). Rates
+        in ppm, times in ms, amplitudes in mV, pulse widths in us, sensitivities in uV,
         percentages in %, Off and False as 0, True as 1, ``mode`` as ``Mode.wire_code``,
         ``activity_threshold`` as its index (V-Low 0 .. V-High 6), ``lower_rate_timing`` 0
         (ventricular) / 1 (atrial). See ``docs/assumptions.md`` A-20.
         """
-        return {name: spec.to_wire(getattr(self, name)) for name, spec in PARAMETERS.items()}
+        return {spec.wire_name: spec.to_wire(getattr(self, name))
+                for name, spec in PARAMETERS.items()}
 
     @property
     def lri_ms(self) -> int:

@@ -26,20 +26,9 @@ Signal = npt.NDArray[np.int16]
 Builder = Callable[[Signal, Signal, Signal], None]
 MarkerKey = tuple[int, str, str, int, int, int]
 
-# Model wire names (A-20) that the bridge's ParamId spells with the wire unit.
-_RENAME = {
-    "atrial_amplitude_v": "atrial_amplitude_mv",
-    "ventricular_amplitude_v": "ventricular_amplitude_mv",
-    "atrial_pulse_width_ms": "atrial_pulse_width_us",
-    "ventricular_pulse_width_ms": "ventricular_pulse_width_us",
-    "atrial_sensitivity_mv": "atrial_sensitivity_uv",
-    "ventricular_sensitivity_mv": "ventricular_sensitivity_uv",
-}
-
-
 def wire_program(wire_units: dict[str, int]) -> Program:
     """A PROGRAM message from ``Programming.to_wire_units()``."""
-    return Program(tuple((int(ParamId.by_name(_RENAME.get(k, k))), int(v))
+    return Program(tuple((int(ParamId.by_name(k)), int(v))
                          for k, v in wire_units.items()))
 
 

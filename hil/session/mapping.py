@@ -16,17 +16,6 @@ from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, PaceFlag, Pro
 from firmware_bridge.messages import Event
 from firmware_bridge.wire import WireChamber, WireKind, WirePaceFlag
 
-#: Model parameter names whose wire name carries a finer unit (value already converted by
-#: ``Programming.to_wire_units``).
-_WIRE_NAMES = {
-    "atrial_amplitude_v": "atrial_amplitude_mv",
-    "ventricular_amplitude_v": "ventricular_amplitude_mv",
-    "atrial_pulse_width_ms": "atrial_pulse_width_us",
-    "ventricular_pulse_width_ms": "ventricular_pulse_width_us",
-    "atrial_sensitivity_mv": "atrial_sensitivity_uv",
-    "ventricular_sensitivity_mv": "ventricular_sensitivity_uv",
-}
-
 _CHAMBER_FROM_WIRE = {WireChamber.A: Chamber.A, WireChamber.V: Chamber.V, WireChamber.X: Chamber.X}
 _KIND_FROM_WIRE = {WireKind[k.name]: k for k in MarkerKind}
 _PACE_SITE = {Chamber.A: "RA", Chamber.V: "RV"}
@@ -43,7 +32,7 @@ _ORIGIN = {
 
 def wire_parameters(programming: Programming) -> dict[str, int]:
     """The programming as PROGRAM parameters: wire names, integer wire units."""
-    return {_WIRE_NAMES.get(k, k): v for k, v in programming.to_wire_units().items()}
+    return programming.to_wire_units()
 
 
 def marker_from_wire(event: Event) -> MarkerEvent:

@@ -250,14 +250,15 @@ def test_wire_units() -> None:
         lower_rate_timing=LowerRateTiming.ATRIAL,
     )
     w = p.to_wire_units()
-    assert set(w) == set(PARAMETERS)
+    assert set(w) == {spec.wire_name for spec in PARAMETERS.values()}
+    assert len(w) == len(PARAMETERS)
     assert w["mode"] == 18  # OFF=0 ... DDDR=18 (declaration order)
-    assert w["atrial_amplitude_v"] == 0
-    assert w["ventricular_amplitude_v"] == 1250
-    assert w["ventricular_pulse_width_ms"] == 50
-    assert w["atrial_pulse_width_ms"] == 400
-    assert w["atrial_sensitivity_mv"] == 250
-    assert w["ventricular_sensitivity_mv"] == 2500
+    assert w["atrial_amplitude_mv"] == 0
+    assert w["ventricular_amplitude_mv"] == 1250
+    assert w["ventricular_pulse_width_us"] == 50
+    assert w["atrial_pulse_width_us"] == 400
+    assert w["atrial_sensitivity_uv"] == 250
+    assert w["ventricular_sensitivity_uv"] == 2500
     assert w["sensed_av_offset_ms"] == -30
     assert w["rate_smoothing_pct"] == 12
     assert w["hysteresis_rate_ppm"] == 0
@@ -272,3 +273,12 @@ def test_interval_rounding() -> None:
     # A-1 examples.
     assert [interval_ms(r) for r in (60, 120, 175, 65, 150, 100, 90, 85)] == [
         1000, 500, 343, 923, 400, 600, 667, 706]
+
+
+def test_wire_names_are_the_protocol_parameter_names() -> None:
+    # docs/protocol.md 3.2 names every parameter with its wire unit; the bridge's table is a
+    # second, independent listing of them
+    from firmware_bridge.wire import ParamId
+
+    wire = {p.name.lower() for p in ParamId if not p.name.startswith("RESERVED")}
+    assert {spec.wire_name for spec in PARAMETERS.values()} <= wire

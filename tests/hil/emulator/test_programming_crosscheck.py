@@ -24,12 +24,6 @@ from hil.emulator.probe import ProbeClient
 pacemaker = pytest.importorskip("devicetwin.pacemaker")
 PARAMETERS: dict[str, Any] = pacemaker.PARAMETERS
 NAMES = [n for n in PARAMETERS if n != "mode"]
-_RENAME = {"atrial_amplitude_v": "atrial_amplitude_mv",
-           "ventricular_amplitude_v": "ventricular_amplitude_mv",
-           "atrial_pulse_width_ms": "atrial_pulse_width_us",
-           "ventricular_pulse_width_ms": "ventricular_pulse_width_us",
-           "atrial_sensitivity_mv": "atrial_sensitivity_uv",
-           "ventricular_sensitivity_mv": "ventricular_sensitivity_uv"}
 MODES = [m for m in pacemaker.Mode if m.wire_code <= 18]
 
 
@@ -82,7 +76,7 @@ def test_firmware_and_model_refuse_the_same_programmings(
         client: ProbeClient, case: tuple[Any, dict[str, int]]) -> None:
     mode, changes = case
     wire = pacemaker.Programming.nominal(mode).to_wire_units()
-    wire.update(changes)
+    wire.update({PARAMETERS[k].wire_name: v for k, v in changes.items()})
     reply = client.command(wire_program(wire))
     model_refuses = _model(mode, changes)
     if model_refuses is None:
@@ -91,4 +85,4 @@ def test_firmware_and_model_refuse_the_same_programmings(
     assert isinstance(reply, Nack), (mode, changes, model_refuses)
     if len(changes) == 1:
         named = ParamId(reply.param_id).name.lower()
-        assert named == _RENAME.get(model_refuses, model_refuses), (mode, changes, reply)
+        assert named == PARAMETERS[model_refuses].wire_name, (mode, changes, reply)
