@@ -86,8 +86,8 @@ class SampleStream:
 def synthesise(vectors: VectorFile, programming: Programming) -> SampleStream:
     """Electrograms in which the front end detects exactly the stimuli (checked)."""
     n = vectors.duration_us // 1000 + 1
-    sens = {Chamber.A: int(programming.to_wire_units()["atrial_sensitivity_mv"]),
-            Chamber.V: int(programming.to_wire_units()["ventricular_sensitivity_mv"])}
+    sens = {Chamber.A: int(programming.to_wire_units()["atrial_sensitivity_uv"]),
+            Chamber.V: int(programming.to_wire_units()["ventricular_sensitivity_uv"])}
     dead = int(programming.value("detection_dead_time_ms"))
     chans = {Chamber.A: np.zeros(n, dtype=np.int32), Chamber.V: np.zeros(n, dtype=np.int32)}
     for ch in (Chamber.A, Chamber.V):
