@@ -187,9 +187,11 @@ def play_events(vectors: VectorFile, device: str) -> list[tuple[int, Chamber]]:
         with open_link(url, timeout_s=5.0) as link:
             dev = EventLevelDevice(link, timeout_s=5.0)
             dev.codec = codec
+            reached = -1
             for s in vectors.stimuli:
-                if s.t_us > 0:
-                    out += [(p.t_us, back[p.chamber]) for p in dev.advance(s.t_us - 1)]
+                if s.t_us - 1 > reached:  # time never goes back (two stimuli on one time)
+                    reached = s.t_us - 1
+                    out += [(p.t_us, back[p.chamber]) for p in dev.advance(reached)]
                 dev.sense(wire_ch[s.chamber], s.t_us)
             out += [(p.t_us, back[p.chamber]) for p in dev.advance(vectors.duration_us)]
     except BridgeError as err:

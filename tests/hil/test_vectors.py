@@ -226,3 +226,17 @@ def test_not_json_and_unreadable(tmp_path: Path) -> None:
     with pytest.raises(VectorFileError, match="cannot read"):
         read_vectors(tmp_path / "missing.json")
     assert main(["vectors", "run", str(tmp_path / "missing.json")]) == 2
+
+
+def test_simultaneous_stimuli_on_both_levels() -> None:
+    from hil.vectors.generate import expected_paces
+
+    stim = (Stimulus(500_000, Chamber.A), Stimulus(500_000, Chamber.V),
+            Stimulus(1_400_000, Chamber.A))
+    exp = expected_paces("DDD", {}, stim, 3_000_000)
+    # DDD nominal (60 ppm, AV 150 ms): the V sense at 500 ms starts the VA interval of
+    # 1000 - 150 = 850 ms, so AP is due at 1350 ms, before the A stimulus at 1400 ms
+    assert exp[0] == ExpectedPace(1_350_000, Chamber.A)
+    v = VectorFile("t", "DDD", 3_000_000, stim, exp)
+    assert run_vectors(v, "emulated").passed
+    assert run_vectors(v, "twin", level="events").passed
