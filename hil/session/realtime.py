@@ -14,9 +14,12 @@ Times (docs/realtime.md):
   device event at device time ``d`` is at session time ``d - d0_us`` (exact while the ring never
   runs dry; underruns are counted).
 * **Device clock on the bench clock**: TELEMETRY probes during the run give the device time ``d``
-  between a request sent at wall time ``w0`` and its answer at ``w1``; the probe with the
-  shortest round trip sets ``offset = (w0 + w1) / 2 - d`` (Cristian's method, error at most half
-  that round trip). Link latency of an event = bench receive time - (event time + offset).
+  between a request sent at wall time ``w0`` and its answer at ``w1``; the midpoint is within
+  half the round trip of the truth (Cristian's method). ``fit_clock`` fits ``wall = offset +
+  rate * d`` through the probes with short round trips (offset only from the best probe until
+  they span 2 s). Link latency of an event = bench receive time - model(event device time).
+  Window deadlines follow the device's clock through the model, so a drifting device clock
+  neither drains nor floods its ring.
 
 A device pace reaches the heart at the next window boundary (the heart already ran ``lead_ms``
 ahead and cannot be rolled back in real time); the lag is measured. The follower twin gets the
