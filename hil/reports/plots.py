@@ -61,7 +61,7 @@ def strip_png(
     fig, axes = plt.subplots(
         n_sig + n_rows, 1, sharex=True, figsize=(width_in, 1.5 * n_sig + 0.8 * n_rows + 0.6),
         gridspec_kw={"height_ratios": [3] * n_sig + [1.4] * n_rows},
-        squeeze=False,
+        squeeze=False, layout="constrained",
     )
     axs = axes[:, 0]
     for ax, (name, values) in zip(axs, signals.items(), strict=False):
@@ -88,9 +88,10 @@ def strip_png(
         for ax in axs:
             ax.axvspan(t_us / 1000.0 - 10, t_us / 1000.0 + 10, color="#f9e79f", alpha=0.6, lw=0)
     axs[-1].set_xlabel("time (ms)", fontsize=8)
+    span_end = max(t_end_ms, t0_us / 1000.0 + 1.0)  # at least 1 ms wide, even for one sample
+    axs[-1].set_xlim(t0_us / 1000.0, span_end)
     if title:
         axs[0].set_title(title, fontsize=9, loc="left")
-    fig.tight_layout(h_pad=0.2)
     return _png(fig)
 
 
@@ -101,7 +102,7 @@ def intervals_png(
     title: str = "",
 ) -> bytes:
     """A-A and V-V intervals (ms) over time, paced and sensed distinguished, with limit lines."""
-    fig, ax = plt.subplots(figsize=(11, 3.2))
+    fig, ax = plt.subplots(figsize=(11, 3.2), layout="constrained")
     for chamber, marker in ((Chamber.A, "^"), (Chamber.V, "o")):
         evs = [e for e in events if e.chamber == chamber and
                (e.kind.is_pace or e.kind in (MarkerKind.AS, MarkerKind.AT, MarkerKind.VS,
@@ -117,7 +118,9 @@ def intervals_png(
                         label=f"{chamber.value}-{chamber.value} {label}")
     for name, value in (limits_ms or {}).items():
         ax.axhline(value, ls="--", lw=0.8, color="grey")
-        ax.text(0, value, f" {name} {value:g} ms", fontsize=7, va="bottom", color="grey")
+        # x in axes coordinates so the label stays inside however few points there are
+        ax.text(0.0, value, f" {name} {value:g} ms", fontsize=7, va="bottom", color="grey",
+                transform=ax.get_yaxis_transform())
     ax.set_xlabel("time (s)", fontsize=8)
     ax.set_ylabel("interval (ms)", fontsize=8)
     ax.tick_params(labelsize=7)
@@ -125,5 +128,4 @@ def intervals_png(
         ax.legend(fontsize=7, loc="upper right")
     if title:
         ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
     return _png(fig)
