@@ -60,6 +60,9 @@ class Waveform:
         Source channel (1-based).
     resolution_v : float
         One code step, V (the quantisation; the uncertainty of a single sample is half of it).
+    record_t0_s : float or None
+        Record time of the first sample, s since the bench's trigger (the AWG's ``*TRG``), when
+        the instrument keeps a running record (the emulated one does); None otherwise.
     """
 
     t0_s: float
@@ -67,6 +70,7 @@ class Waveform:
     volts: FloatArray
     channel: int
     resolution_v: float = 0.0
+    record_t0_s: float | None = None
 
     @property
     def n_points(self) -> int:
