@@ -1,4 +1,4 @@
-"""The root of every error the twin raises.
+"""The root of every error the twin raises, and the structured-error base the bench reuses.
 
 Errors are structured and picklable: they carry the offending value and what was expected,
 as ``pyvisa.errors.VisaIOError`` carries its code.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 
-class DeviceTwinError(Exception):
-    """Base of all devicetwin errors.
+class StructuredError(Exception):
+    """An error that names what was wrong, the offending value and what was expected.
 
     Parameters
     ----------
@@ -39,15 +39,23 @@ class DeviceTwinError(Exception):
         self.expected = expected
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.message, self.name, self.value, self.expected))
+        return (_rebuild, (type(self), self.message, self.name, self.value, self.expected,
+                           self.__dict__))
 
     def __str__(self) -> str:
         return self.message
 
 
 def _rebuild(
-    cls: type[DeviceTwinError], message: str, name: str | None, value: Any, expected: str | None
-) -> DeviceTwinError:
+    cls: type[StructuredError], message: str, name: str | None, value: Any, expected: str | None,
+    extra: dict[str, Any] | None = None,
+) -> StructuredError:
     err = cls.__new__(cls)
-    DeviceTwinError.__init__(err, message, name=name, value=value, expected=expected)
+    StructuredError.__init__(err, message, name=name, value=value, expected=expected)
+    if extra:
+        err.__dict__.update(extra)
     return err
+
+
+class DeviceTwinError(StructuredError):
+    """Base of all devicetwin errors (the heart, the reference model, conformance)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -119,12 +120,14 @@ def test_interrupted_run_leaves_a_readable_record_and_a_partial_verdict(tmp_path
     assert len(ann.sample) > 0 and ann.sample.max() <= rec.sig_len
 
 
-def test_a_crashed_device_gives_a_partial_result_naming_the_crash(tmp_path: Path) -> None:
+def test_a_crashed_device_gives_a_partial_result_naming_the_crash(
+    tmp_path: Path, firmware_pids: Callable[[], list[int]]
+) -> None:
     killed: list[int] = []
 
     def kill_device(t_us: int) -> None:
         if t_us >= 2_000_000 and not killed:
-            for pid in _firmware_pids():
+            for pid in firmware_pids():
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
@@ -138,20 +141,3 @@ def test_a_crashed_device_gives_a_partial_result_naming_the_crash(tmp_path: Path
     rec = wfdb.rdrecord(str(tmp_path / "run"))
     assert 2000 <= rec.sig_len < 10_000
     assert np.isfinite(rec.p_signal).all()
-
-
-def _firmware_pids() -> list[int]:
-    """Processes of the host firmware started by this test process."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cmd = (d / "cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == os.getpid() and b"uart-fd" in cmd:
-            out.append(int(d.name))
-    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -152,22 +153,6 @@ def test_bad_options_name_the_field(field: str, value: float) -> None:
         RealtimeOptions(**{field: value})  # type: ignore[arg-type]
 
 
-def _firmware_pids() -> list[int]:
-    """Host firmware processes started by this test process."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-            cmd = (d / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"uart-fd" in cmd:
-            out.append(int(d.name))
-    return out
-
-
 def test_interrupted_realtime_run_keeps_a_partial_result() -> None:
     def stop(t_us: int) -> None:
         if t_us >= 1_500_000:
@@ -185,12 +170,14 @@ def test_interrupted_realtime_run_keeps_a_partial_result() -> None:
     assert 1.0 <= summary["duration_s"] <= 1.5 + TEST_OPTIONS.lead_ms / 1000 + 0.01
 
 
-def test_crashed_device_in_real_time_gives_a_partial_result() -> None:
+def test_crashed_device_in_real_time_gives_a_partial_result(
+    firmware_pids: Callable[[], list[int]],
+) -> None:
     killed: list[int] = []
 
     def kill_device(t_us: int) -> None:
         if t_us >= 1_500_000 and not killed:
-            for pid in _firmware_pids():
+            for pid in firmware_pids():
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
