@@ -98,6 +98,7 @@ class ScpiResource:
         self.timeout_s = timeout_s
         self._rm: Any = None
         self._inst: Any = None
+        self.idn = ""
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +124,13 @@ class ScpiResource:
         inst.timeout = max(1, round(self.timeout_s * 1000))
         inst.chunk_size = 1 << 20
         self._inst = inst
+        try:  # pyvisa-py connects lazily: ask who is there, so a dead resource fails here
+            self.idn = self.query("*IDN?")
+        except InstrumentError as exc:
+            self.close()
+            raise InstrumentConnectionError(
+                f"cannot open {self.resource!r}: {exc}", name="open", value=self.resource,
+                expected="an instrument answering *IDN?") from exc
 
     def _close_rm(self) -> None:
         if self._rm is not None:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 from hil.instruments.scpi import block_extent, encode_block
 
@@ -112,7 +113,7 @@ class ScpiServer:
         """The VISA resource string of this server."""
         return f"TCPIP::127.0.0.1::{self.port}::SOCKET"
 
-    def start(self) -> ScpiServer:
+    def start(self) -> Self:
         """Listen and serve in a thread; returns when the port is open."""
         if self._thread is not None:
             return self
@@ -149,7 +150,7 @@ class ScpiServer:
         """True while the server thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
-    def __enter__(self) -> ScpiServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
