@@ -1,5 +1,8 @@
 """Type stub of the compiled tissue kernel (portable build)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -61,3 +64,20 @@ class Tissue:
         steps_per_sample: int,
         stop_on_crossing: bool = ...,
     ) -> int: ...
+
+class FastWindow:
+    def __init__(
+        self,
+        tissue: Tissue,
+        output_type: type,
+        resume: Callable[[int, int, npt.NDArray[np.float64], int], object],
+        egm_names: tuple[str, ...],
+        ecg_names: tuple[str, ...],
+        dt_us: int,
+        sample_us: int,
+        capacity: int = ...,
+    ) -> None: ...
+    def gate(
+        self, until_step: int, act_block: npt.NDArray[np.int16] | None, act_first: int
+    ) -> None: ...
+    def advance(self, duration_us: object) -> Any: ...

@@ -13,9 +13,13 @@ Arrays carrying the potential are padded by ``pad`` cells on both sides so neigh
 never leave the buffer; the conductances into padding are zero.
 """
 
+from types import MemberDescriptorType
+
 import numpy as np
 
 cimport numpy as cnp
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.object cimport PyTypeObject
 from libc.math cimport copysign
 
 cdef extern from *:
@@ -39,6 +43,14 @@ cdef extern from *:
     void devicetwin_ftz_off(unsigned int csr) noexcept nogil
 
 cnp.import_array()
+
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject* type, Py_ssize_t nitems)
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+cdef extern from "structmember.h":
+    int PyMember_SetOne(char* addr, PyMemberDef* m, object v) except -1
 
 MODEL_MS = 0
 MODEL_AP = 1
@@ -361,3 +373,140 @@ cdef extern from *:
 def cpu_has_avx2_fma():
     """Whether this CPU can run the AVX2 + FMA build of the kernel."""
     return bool(devicetwin_cpu_avx2_fma())
+
+
+
+
+#: The fields of the output record, in the order FastWindow fills them.
+OUTPUT_FIELDS = ("t0_us", "egm_mv", "ecg_mv", "activity_milli_g", "events")
+
+
+cdef class FastWindow:
+    """The common case of ``Heart.advance``, compiled: a window with nothing in it but tissue.
+
+    The owner (``Heart``) opens the gate with :meth:`gate` after every call that changes its
+    state: ``until_step`` is the step of its first pending action (a window must end at or
+    before it), and ``act_block`` the activity samples of the block in force, starting at sample
+    ``act_first``. While the gate is open, :meth:`advance` runs the kernel over the window,
+    writes the lead rows into fresh columns of a preallocated arena and returns the output
+    record; it returns None, having changed nothing, when the window is not such a case. If a
+    sentinel crossed threshold inside the window it hands the rest of the window over to
+    ``resume(step0, duration_us, arena, col0)`` (the general path, writing from column ``col0``)
+    and returns what that returns.
+
+    Arena columns are never written twice: a full arena is replaced by a new one (the old one
+    lives as long as some output's views into it), so every output stays valid for ever.
+    """
+
+    def __init__(self, Tissue tissue, object output_type, object resume, tuple egm_names,
+                 tuple ecg_names, long long dt_us, long long sample_us,
+                 Py_ssize_t capacity=4096):
+        if dt_us <= 0 or sample_us <= 0 or sample_us % dt_us:
+            raise ValueError(f"sample_us {sample_us!r} must be a positive multiple of dt_us {dt_us!r}")
+        if len(egm_names) + len(ecg_names) != tissue._lead.shape[0]:
+            raise ValueError("one name per lead-field row")
+        if capacity <= 0:
+            raise ValueError(f"capacity {capacity!r} must be positive")
+        if not isinstance(output_type, type) or output_type.__new__ is not object.__new__:
+            raise ValueError(f"output_type {output_type!r} must be a class built by object.__new__")
+        for k, name in enumerate(OUTPUT_FIELDS):
+            slot = output_type.__dict__.get(name)
+            if type(slot) is not MemberDescriptorType:
+                raise ValueError(f"output_type {output_type!r} must have a slot {name!r}")
+            self._field[k] = (<PyMemberDescrObject*>slot).d_member
+        self.tissue = tissue
+        self.output_type = output_type
+        self.resume = resume
+        self.egm_names = egm_names
+        self.ecg_names = ecg_names
+        self.n_egm = len(egm_names)
+        self.dt_us = dt_us
+        self.sample_us = sample_us
+        self.sps = sample_us // dt_us
+        self.capacity = capacity
+        self._new_arena()
+        self.until_step = -1
+        self.act_block = None
+        self.act_first = 0
+        self.act_n = 0
+
+    def _new_arena(self):
+        self.arena = np.empty((self.tissue._lead.shape[0], self.capacity))
+        self._arena = self.arena
+        self.cursor = 0
+
+    def gate(self, long long until_step, object act_block, long long act_first):
+        """Open the gate up to ``until_step`` (negative: closed) with the activity block
+        ``act_block`` (int16, read-only; None: closed) whose first sample is ``act_first``."""
+        if act_block is not None and act_block is not self.act_block:
+            if not isinstance(act_block, np.ndarray) or act_block.dtype != np.int16 \
+                    or act_block.ndim != 1 or not act_block.flags.c_contiguous:
+                raise ValueError("act_block must be a contiguous 1-D int16 array")
+            self.act_n = act_block.shape[0]
+        elif act_block is None:
+            self.act_n = 0
+        self.act_block = act_block
+        self.act_first = act_first
+        self.until_step = until_step
+
+    cdef object _view(self, object base, void* data, Py_ssize_t n, int typenum, bint writeable):
+        cdef cnp.npy_intp dim = n
+        cdef cnp.ndarray a = cnp.PyArray_SimpleNewFromData(1, &dim, typenum, data)
+        cnp.set_array_base(a, base)
+        if not writeable:
+            cnp.PyArray_CLEARFLAGS(a, cnp.NPY_ARRAY_WRITEABLE)
+        return a
+
+    def advance(self, object duration_us):
+        """The output of a window of ``duration_us`` with no paces, or None if the window is
+        not a fast case (nothing is changed then)."""
+        cdef Tissue t = self.tissue
+        cdef int overflow = 0
+        cdef long long d, n, n_steps, step0, i
+        cdef Py_ssize_t col0, r
+        cdef unsigned int csr
+        cdef cnp.ndarray act
+        if type(duration_us) is not int:
+            return None
+        d = PyLong_AsLongLongAndOverflow(duration_us, &overflow)
+        if overflow or d <= 0 or d % self.sample_us:
+            return None
+        n = d // self.sample_us
+        step0 = t.step
+        n_steps = n * self.sps
+        if n > self.capacity or step0 + n_steps > self.until_step:
+            return None
+        i = step0 // self.sps - self.act_first
+        if i < 0 or i + n > self.act_n:
+            return None
+        if self.cursor + n > self.capacity:
+            self._new_arena()
+        col0 = self.cursor
+        self.cursor += n
+        t._stop = True
+        # a window is ~12 us of work per simulated ms: too short to be worth releasing the GIL
+        csr = devicetwin_ftz_on()
+        t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
+        devicetwin_ftz_off(csr)
+        if t.n_crossings:
+            return self.resume(step0, d, self.arena, col0)
+        egm = {}
+        for r in range(self.n_egm):
+            egm[self.egm_names[r]] = self._view(self.arena, &self._arena[r, col0], n,
+                                                cnp.NPY_FLOAT64, True)
+        ecg = {}
+        for r in range(len(self.ecg_names)):
+            ecg[self.ecg_names[r]] = self._view(self.arena, &self._arena[self.n_egm + r, col0],
+                                                n, cnp.NPY_FLOAT64, True)
+        act = self.act_block
+        activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,
+                              cnp.NPY_INT16, False)
+        # what the record's generated (frozen) __init__ does, object.__new__ then
+        # object.__setattr__ per field, without looking up the slots' descriptors every time
+        out = PyType_GenericAlloc(<PyTypeObject*>self.output_type, 0)
+        PyMember_SetOne(<char*><void*>out, self._field[0], step0 * self.dt_us)
+        PyMember_SetOne(<char*><void*>out, self._field[1], egm)
+        PyMember_SetOne(<char*><void*>out, self._field[2], ecg)
+        PyMember_SetOne(<char*><void*>out, self._field[3], activity)
+        PyMember_SetOne(<char*><void*>out, self._field[4], [])
+        return out

@@ -38,3 +38,31 @@ cdef class Tissue:
 
     cdef Py_ssize_t _run(self, long long n_steps, double[:, ::1] out, long long out_step0,
                          long long steps_per_sample) noexcept nogil
+
+
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        pass
+
+
+cdef class FastWindow:
+    cdef Tissue tissue
+    cdef object output_type
+    cdef object resume
+    cdef tuple egm_names
+    cdef tuple ecg_names
+    cdef Py_ssize_t n_egm
+    cdef long long dt_us
+    cdef long long sample_us
+    cdef long long sps
+    cdef Py_ssize_t capacity
+    cdef object arena
+    cdef double[:, ::1] _arena
+    cdef Py_ssize_t cursor
+    cdef long long until_step
+    cdef object act_block
+    cdef long long act_first
+    cdef long long act_n
+    cdef PyMemberDef* _field[5]
+
+    cdef object _view(self, object base, void* data, Py_ssize_t n, int typenum, bint writeable)

@@ -54,7 +54,7 @@ from devicetwin.heart.signals import (
     lead_rows,
     noise_block,
 )
-from devicetwin.heart.tissue import make_tissue
+from devicetwin.heart.tissue import make_fast_window, make_tissue
 from devicetwin.pacemaker.markers import Chamber
 
 FloatArray = npt.NDArray[np.float64]
@@ -72,6 +72,8 @@ LOCKOUT_MS = {Chamber.A: 150, Chamber.V: 200}
 #: Latency (ms) between a stimulus onset and the threshold crossing of its cells.
 STIM_LATENCY_MS = 1.0
 BLOCK_MS = 1000
+#: A step later than any action (the fast path's gate when no action is pending).
+_NO_ACTION_STEP = 2**62
 #: Sympathetic tone (0 at rest, 1 at full exercise) shortens the AV node's delay, decrement and
 #: refractory period by these fractions, so that it conducts 1:1 up to the maximal sinus rate.
 SYMPATHETIC_AV_DELAY = 0.4
@@ -99,7 +101,7 @@ _CLOCK_STREAMS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeartOutput:
     """What one :meth:`Heart.advance` produced.
 
@@ -293,6 +295,17 @@ class Heart:
         self._activity_cache: dict[tuple[int, int], npt.NDArray[np.int16]] = {}
         self._noise_cache: dict[tuple[int, int], FloatArray] = {}
         self._start_condition(0, None)
+        self._fast = make_fast_window(
+            self._tissue,
+            HeartOutput,
+            self._run_window,
+            leads,
+            ecg_leads,
+            DT_US,
+            self._sample_us,
+        )
+        self._fast_advance = self._fast.advance
+        self._sync_fast()
 
     # ------------------------------------------------------------------ public API
 
@@ -326,6 +339,7 @@ class Heart:
         self._s.cond = self._changed(condition, changes)
         self._s.cond_version = next(self._versions)
         self._start_condition(self._tissue.step, old)
+        self._sync_fast()
 
     def schedule(self, t_us: int, condition: Condition | str | None = None, **changes: Any) -> None:
         """Apply a change at a future time ``t_us`` (a whole millisecond, not in the past).
@@ -339,6 +353,7 @@ class Heart:
         preset = self._resolve(condition) if condition is not None else None
         self._s.changes.append((preset, dict(changes)))
         self._push(t_us // DT_US, "change", len(self._s.changes) - 1)
+        self._sync_fast()
 
     def set_condition_param(self, name: str, value: Any) -> None:
         """Set one condition parameter now (same as ``apply(**{name: value})``)."""
@@ -356,6 +371,7 @@ class Heart:
         self._tissue.set_state(v, h, step)
         self._s = snap.state.copy()
         self._s.stims_dirty = True
+        self._sync_fast()
 
     def threshold_v(self, site: str, width_us: int) -> float:
         """The capture threshold (V) at a site now, for a pulse of ``width_us``."""
@@ -370,21 +386,45 @@ class Heart:
         """Simulate ``duration_us`` (a whole number of samples) with the given paces.
 
         Every pace must start inside ``[now_us, now_us + duration_us)``.
+
+        The arrays of the output are never written by a later call: they are fresh arrays, or
+        (in the common case) views into columns of a preallocated buffer that no other output
+        shares; ``activity_milli_g`` is a read-only view.
         """
+        if not paces:
+            # the common case (no pace, no action due, no artefact or noise in the window):
+            # compiled, see FastWindow in _tissue_body.pxi; None when it does not apply
+            fast: HeartOutput | None = self._fast_advance(duration_us)
+            if fast is not None:
+                return fast
         if duration_us.__class__ is not int or duration_us <= 0 or duration_us % self._sample_us:
             raise bad("duration_us", duration_us, f"a positive multiple of {self._sample_us} us")
+        step0 = int(self._tissue.step)
+        if paces:
+            self._add_paces(paces, step0 * DT_US, step0 * DT_US + duration_us)
+        out = np.empty((self._nrows, duration_us // self._sample_us))
+        return self._run_window(step0, duration_us, out, 0, False)
+
+    def _run_window(
+        self, step0: int, duration_us: int, buf: FloatArray, col0: int, crossed: bool = True
+    ) -> HeartOutput:
+        """The general path of :meth:`advance` from the tissue's step on, writing the window's
+        samples into the columns of ``buf`` from ``col0`` on (``crossed``: the kernel already
+        ran from ``step0`` and stopped on crossings still to be handled; the compiled fast path
+        hands over that way, with its buffer)."""
         s = self._s
         tissue = self._tissue
-        step0 = tissue.step
         t0 = step0 * DT_US
         end = step0 + duration_us // DT_US
-        if paces:
-            self._add_paces(paces, t0, t0 + duration_us)
         n_samples = duration_us // self._sample_us
-        out = np.empty((self._nrows, n_samples))
+        buf_step0 = step0 - col0 * self._sps
+        out = buf[:, col0 : col0 + n_samples]
         events: list[Activation] = []
         segments = [(0, s.cond, s.t0_ms["exercise"], s.t0_ms["emi"], s.cond_version)]
         actions = s.actions
+        if crossed:
+            for k, cstep in tissue.crossings():
+                self._on_crossing(self._sentinel_names[k], int(cstep), events)
         while True:
             step = tissue.step
             if step >= end:
@@ -406,7 +446,7 @@ class Heart:
             if s.stims_dirty:
                 self._install_stimuli(step)
             target = actions[0][0] if actions and actions[0][0] < end else end
-            tissue.run(target - step, out, step0, self._sps)
+            tissue.run(target - step, buf, buf_step0, self._sps)
             if tissue.n_crossings:
                 for k, cstep in tissue.crossings():
                     self._on_crossing(self._sentinel_names[k], int(cstep), events)
@@ -428,13 +468,35 @@ class Heart:
             activity = self._activity(first, n_samples, segments)
             if self._noise:
                 self._add_noise(out, first, n_samples, segments)
-        return HeartOutput(
+        result = HeartOutput(
             t0,
             {name: out[i] for i, name in self._egm_rows},
             {name: out[i] for i, name in self._ecg_rows},
             activity,
             events,
         )
+        self._sync_fast()
+        return result
+
+    def _sync_fast(self) -> None:
+        """Open the fast path's gate for the state now (after every change of state).
+
+        The fast path may run a window that ends at or before the first pending action, with
+        the stimuli installed, no artefact pending and no noise; it uses the activity block of
+        the present sample (computed here if not cached yet).
+        """
+        s = self._s
+        step = int(self._tissue.step)
+        if s.stims_dirty:
+            self._install_stimuli(step)
+        if s.artefacts or (self._noise and _has_noise(s.cond)):
+            self._fast.gate(-1, None, 0)
+            return
+        first = step // self._sps
+        block = first // self._samples_per_block
+        arr = self._activity_block(block, s.cond, s.t0_ms["exercise"], s.cond_version)
+        until = s.actions[0][0] if s.actions else _NO_ACTION_STEP
+        self._fast.gate(until, arr, block * self._samples_per_block)
 
     # ------------------------------------------------------------------ conditions
 
@@ -849,8 +911,16 @@ class Heart:
     def _activity_slice(
         self, sample: int, n: int, cond: Condition, t0_ms: float, ver: int
     ) -> npt.NDArray[np.int16]:
+        block = sample // self._samples_per_block
+        arr = self._activity_block(block, cond, t0_ms, ver)
+        i = sample - block * self._samples_per_block
+        return arr[i : i + n]
+
+    def _activity_block(
+        self, block: int, cond: Condition, t0_ms: float, ver: int
+    ) -> npt.NDArray[np.int16]:
+        """The activity samples of one block (read-only, cached by block and version)."""
         spb = self._samples_per_block
-        block = sample // spb
         key = (block, ver)
         arr = self._activity_cache.get(key)
         if arr is None:
@@ -873,8 +943,7 @@ class Heart:
             if len(self._activity_cache) > 8:
                 self._activity_cache.clear()
             self._activity_cache[key] = arr
-        i = sample - block * spb
-        return arr[i : i + n]
+        return arr
 
     def _add_noise(self, out: FloatArray, first: int, n: int, segments: list[_Segment]) -> None:
         for i, j, cond, _, t0_ms, ver in self._pieces(first, n, segments):

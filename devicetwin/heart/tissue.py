@@ -133,3 +133,18 @@ def make_reference(
         v=a.v0,
         h=a.h0,
     )
+
+
+def make_fast_window(
+    tissue: AnyTissue,
+    output_type: type,
+    resume: Any,
+    egm_names: tuple[str, ...],
+    ecg_names: tuple[str, ...],
+    dt_us: int,
+    sample_us: int,
+) -> Any:
+    """The compiled fast path of ``Heart.advance`` over ``tissue`` (the ``FastWindow`` class
+    of the tissue's own build, whose kernel it calls directly)."""
+    module = importlib.import_module(type(tissue).__module__)
+    return module.FastWindow(tissue, output_type, resume, egm_names, ecg_names, dt_us, sample_us)

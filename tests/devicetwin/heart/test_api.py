@@ -88,6 +88,63 @@ def test_one_ms_chunks_equal_one_long_call_bit_for_bit() -> None:
     assert [o.t0_us for o in outs[:3]] == [0, 1000, 2000]
 
 
+def _quiet_heart(sample_rate_hz: int = 1000) -> Heart:
+    """Noise-free, so that most 1 ms windows take the compiled fast path of advance()."""
+    heart = Heart(
+        "pvcs",
+        seed=3,
+        sample_rate_hz=sample_rate_hz,
+        leads=("RA", "RV", "LV"),
+        ecg=("I", "II"),
+        noise=False,
+    )
+    heart.schedule(1_900_000, pvc_rate_per_min=0.0, sinus_rate_bpm=95.0, retrograde=True)
+    heart.schedule(3_600_000, "mobitz_1")
+    return heart
+
+
+@pytest.mark.parametrize("sample_rate_hz", [1000, 5000])
+def test_quiet_one_ms_chunks_equal_one_long_call_with_paces_and_changes(
+    sample_rate_hz: int,
+) -> None:
+    # 5 s: more 1 ms outputs than the fast path's buffer holds (4096 samples at 1 kHz), all kept
+    # until the end, so an output overwritten by a later call would show here
+    total = 5_000_000
+    one = _quiet_heart(sample_rate_hz)
+    long_sig, long_events = _concat([one.advance(total, _paces(0, total))])
+    chunked = _quiet_heart(sample_rate_hz)
+    outs = [chunked.advance(1000, _paces(t, t + 1000)) for t in range(0, total, 1000)]
+    short_sig, short_events = _concat(outs)
+    assert long_events == short_events
+    paced = [e for e in long_events if e.origin is Origin.PACED]
+    assert any(e.captured for e in paced) and any(not e.captured for e in paced)
+    assert sum(e.chamber is Chamber.V for e in long_events) >= 5
+    for key, arr in long_sig.items():
+        assert arr.shape == (total // 1_000_000 * sample_rate_hz,), key
+        assert np.array_equal(arr, short_sig[key]), key
+    assert [o.t0_us for o in outs] == list(range(0, total, 1000))
+    assert chunked.condition == one.condition == get_condition("mobitz_1")
+
+
+def test_outputs_of_later_calls_do_not_change_earlier_ones() -> None:
+    heart = _quiet_heart()
+    outs = [heart.advance(1000) for _ in range(300)]
+    copies = [
+        (o.egm_mv["RV"].copy(), o.ecg_mv["II"].copy(), o.activity_milli_g.copy()) for o in outs
+    ]
+    for _ in range(5000):
+        heart.advance(1000)
+    for o, (rv, ii, act) in zip(outs, copies, strict=True):
+        assert np.array_equal(o.egm_mv["RV"], rv)
+        assert np.array_equal(o.ecg_mv["II"], ii)
+        assert np.array_equal(o.activity_milli_g, act)
+    out = heart.advance(1000)
+    assert out.egm_mv["RV"].flags.writeable and not out.activity_milli_g.flags.writeable
+    assert dataclasses.is_dataclass(out) and isinstance(out, HeartOutput)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.t0_us = 0  # type: ignore[misc]
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=12))
 def test_any_chunking_gives_the_same_output(chunks_ms: list[int]) -> None:
