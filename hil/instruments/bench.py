@@ -13,6 +13,7 @@ from types import TracebackType
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.errors import BridgeError
+from hil.emulator.device import EmulatedDevice
 from hil.instruments.analyzer import LineAnalyzer
 from hil.instruments.awg import ScpiAwg
 from hil.instruments.emulated.device import AnalogDevice
@@ -51,7 +52,7 @@ class Bench:
         self.resources = BenchResources()
         self.world: AnalogWorld | None = None
         self.analog_device: AnalogDevice | None = None
-        self.device: object | None = None
+        self.device: EmulatedDevice | None = None
         self.load_ohm = LOAD_OHM
         self.closed = False
 

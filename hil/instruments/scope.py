@@ -122,6 +122,32 @@ class ScpiDigitizer:
         return Waveform(t0_s=pre.xorig - pre.xref * pre.xinc, dt_s=pre.xinc, volts=volts,
                         channel=channel, resolution_v=pre.yinc, record_t0_s=record_t0)
 
+    def fetch_channels(self, n_points: int, channels: tuple[int, ...], start_s: float,
+                       check: bool = True) -> list[Waveform]:
+        """One window of the running record on several channels with the fewest round trips
+        (the real-time path): ``WAV:RANG`` once, then preamble and data per channel;
+        ``check=False`` leaves the error queue to a later :meth:`check_errors`."""
+        self.io.write(f"WAV:RANG {start_s:.9f},{n_points}")
+        self.io.write("WAV:FORM WORD")
+        out = []
+        for ch in channels:
+            self.io.write(f"WAV:SOUR CHAN{ch}")
+            pre = Preamble(self.io.query("WAV:PRE?"))
+            raw = self.io.query_block("WAV:DATA?")
+            if len(raw) != 2 * pre.points:
+                if check:
+                    self.io.check(f"WAV:RANG {start_s:.9f},{n_points}")
+                raise BlockFormatError(f"WAV:DATA? gave {len(raw)} bytes for {pre.points} "
+                                       "points", name="WAV:DATA?", value=len(raw),
+                                       expected=f"{2 * pre.points} bytes")
+            volts = (np.frombuffer(raw, dtype="<i2") - pre.yref) * pre.yinc + pre.yorig
+            t0 = pre.xorig - pre.xref * pre.xinc
+            out.append(Waveform(t0_s=t0, dt_s=pre.xinc, volts=volts, channel=ch,
+                                resolution_v=pre.yinc, record_t0_s=t0))
+        if check:
+            self.io.check(f"WAV:RANG {start_s:.9f},{n_points}")
+        return out
+
     def record_time_s(self) -> float:
         """Record time of the latest complete sample, s."""
         return float(self.io.query("ACQ:TIME?"))

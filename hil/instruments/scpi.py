@@ -81,6 +81,19 @@ def parse_error(text: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2)
 
 
+def _no_delay(inst: Any) -> None:
+    """TCP_NODELAY on a pyvisa-py socket session. Commands written back to back would
+    otherwise wait for the instrument's delayed ACK (Nagle; 40 ms on Linux) before a query goes
+    out. pyvisa-py does not implement ``VI_ATTR_TCPIP_NODELAY``, so the option is set on its
+    socket; other backends keep their own setting."""
+    import socket
+
+    sess = getattr(inst.visalib, "sessions", {}).get(inst.session)
+    sock = getattr(sess, "interface", None)
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class ScpiResource:
     """One SCPI instrument over pyvisa (pyvisa-py backend): write/query with newline
     termination, binary blocks, and the error queue.
@@ -123,6 +136,8 @@ class ScpiResource:
         inst.write_termination = "\n"
         inst.timeout = max(1, round(self.timeout_s * 1000))
         inst.chunk_size = 1 << 20
+        if self.resource.upper().startswith("TCPIP"):
+            _no_delay(inst)
         self._inst = inst
         try:  # pyvisa-py connects lazily: ask who is there, so a dead resource fails here
             self.idn = self.query("*IDN?")

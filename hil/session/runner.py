@@ -217,6 +217,8 @@ def run_scenario(
     progress: Callable[[int], None] | None = None,
     realtime: bool = False,
     realtime_options: RealtimeOptions | None = None,
+    via: str = "bridge",
+    instruments: dict[str, str] | None = None,
 ) -> RunResult:
     """Run ``scenario`` against ``device`` in lock-step and judge it.
 
@@ -231,7 +233,20 @@ def run_scenario(
     realtime:
         Drive the loop by the wall clock (STREAM, the device's own clock; hil.session.realtime)
         instead of lock-step; conformance then allows the measured latency (docs/realtime.md).
+    via:
+        ``bridge`` (the device's digital link) or ``visa``: the heart's electrograms through the
+        AWG, the paces from the scope (hil.instruments.session; always real time; conformance
+        on paces, the only markers the instruments see).
+    instruments:
+        With ``via="visa"``: resources ``awg``, ``scope`` (``emulated`` by default).
     """
+    if via not in ("bridge", "visa"):
+        raise HilError(f"via {via!r}", name="via", value=via, expected="bridge or visa")
+    if via == "visa":
+        from hil.instruments.session import VISA_REALTIME
+
+        realtime = True
+        realtime_options = realtime_options or VISA_REALTIME
     wall0 = time.perf_counter()
     programming = programming_from(scenario.mode, scenario.parameters)
     heart = build_heart(scenario)
@@ -240,7 +255,7 @@ def run_scenario(
     recorder = SessionRecorder(out) if out is not None else None
     twin = PacemakerModel(programming, follower=True)
     try:
-        with DeviceConnection(device, fault=fault, key=key) as dev:
+        with _connect(device, fault, key, via, instruments or {}) as dev:
             dev.program(programming)
 
             def apply(entry: TimelineEntry) -> None:
@@ -277,9 +292,17 @@ def run_scenario(
     rt_summary: dict[str, Any] | None = None
     if isinstance(loop, RealtimeLoop):
         scenario, rt_criteria, rt_summary = realtime_judgement(scenario, loop.rt)
-    conf = match(output.device_events, output.twin_events,
+    twin_events = output.twin_events
+    monitored = output.device_events
+    if via == "visa":  # the instruments see paces only: match paces; the monitors get the
+        # device's paces with the senses of the twin, which saw the device's samples
+        twin_events = [e for e in twin_events if e.kind.is_pace]
+        monitored = sorted([*output.device_events,
+                            *(e for e in output.twin_events if not e.kind.is_pace)],
+                           key=lambda e: e.t_us)
+    conf = match(output.device_events, twin_events,
                  MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
-    monitors = run_monitors(output.device_events, timing_limits(programming, scenario.tolerance_ms),
+    monitors = run_monitors(monitored, timing_limits(programming, scenario.tolerance_ms),
                             activations=activations_for_monitors(output.heart_events),
                             end_us=end_us)
     result = RunResult(
@@ -294,6 +317,18 @@ def run_scenario(
 
         write_evidence(result, recorder)
     return result
+
+
+def _connect(device: str, fault: str | None, key: bytes | None, via: str,
+             instruments: dict[str, str]) -> DeviceConnection:
+    if via == "visa":
+        from hil.instruments.session import VisaDeviceConnection
+
+        return VisaDeviceConnection(device, fault=fault, key=key,
+                                    awg=instruments.get("awg", "emulated"),
+                                    scope=instruments.get("scope", "emulated"),
+                                    analyzer=instruments.get("analyzer"))
+    return DeviceConnection(device, fault=fault, key=key)
 
 
 def summary_json(result: RunResult) -> str:
