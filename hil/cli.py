@@ -38,7 +38,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with Progress(scenario.duration_s, scenario.name) as bar:
         result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
                               key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6),
-                              realtime=args.realtime, realtime_options=_rt_options(args))
+                              realtime=args.realtime, realtime_options=_rt_options(args),
+                              via=args.via, instruments={
+                                  k: v for k in ("awg", "scope", "analyzer")
+                                  if (v := getattr(args, k)) is not None})
     print(run_summary(result))
     if result.realtime is not None:
         from hil.session.realtime import describe
@@ -145,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lead-ms", type=int, default=None,
                      help="real time: how far the stream runs ahead of the device (default 20; "
                           "100 for QEMU)")
+    run.add_argument("--via", choices=("bridge", "visa"), default="bridge",
+                     help="visa: electrograms out through the AWG, paces back from the scope, "
+                          "in real time (docs/instruments.md)")
+    run.add_argument("--awg", default=None, help="--via visa: AWG resource (default emulated)")
+    run.add_argument("--scope", default=None,
+                     help="--via visa: scope resource (default emulated)")
+    run.add_argument("--analyzer", default=None,
+                     help="--via visa: analyzer port or resource (default none)")
     run.set_defaults(func=_cmd_run)
 
     scen = sub.add_parser("scenarios", help="list the built-in scenarios")

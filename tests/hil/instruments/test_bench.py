@@ -50,7 +50,7 @@ def test_exception_inside_the_bench_closes_everything() -> None:
     assert servers_up
     assert not awg.io.is_open and not scope.io.is_open
     assert analyzer is not None and analyzer._port is None
-    assert device is not None and not device.running()  # type: ignore[attr-defined]
+    assert device is not None and not device.running()
     with pytest.raises(InstrumentConnectionError):
         from hil.instruments.scope import ScpiDigitizer
 
