@@ -130,6 +130,7 @@ class AnalogDevice:
             if self._d0_us is not None:
                 self._end_session()
             with self.lock:
+                self.client.poll_events(0.0)  # events of the previous session: not this record
                 self._d0_us = self.client.telemetry().time_us
             self._generation = generation
             self.samples_sent = 0

@@ -7,7 +7,8 @@ Command subset (short forms; ``#`` = channel 1 or 2): ``ACQ:SRAT <Hz>``, ``ACQ:P
 (each also as a query), ``SING`` (arm; ``*OPC?`` answers when the record is complete, or after
 ``ACQ:TOUT`` with error -214 queued), ``ACQ:TIME?`` (record time of the latest complete sample,
 s), ``WAV:SOUR CHAN#``, ``WAV:FORM WORD``, ``WAV:RANG <t0 s>,<n>`` (select ``n`` samples of the
-running record from ``t0``, roll mode), ``WAV:PRE?``, ``WAV:DATA?`` (little-endian int16
+running record from ``t0``, roll mode; waits up to ``ACQ:TOUT`` for the record to reach
+them), ``WAV:PRE?``, ``WAV:DATA?`` (little-endian int16
 block), ``WAV:TREC?`` (record time of the record's first sample, s).
 
 ``WAV:PRE?`` answers ``format,type,points,count,xinc,xorig,xref,yinc,yorig,yref`` (format 1 =
@@ -248,9 +249,15 @@ class EmulatedScope(ScpiServer):
             raise ScpiCommandError(-222, f"Data out of range; WAV:RANG {a}")
         fs = self.sample_rate_hz
         t0 = round(t0 * fs) / fs
-        if t0 + int(n) / fs > self.world.complete_s() + 1e-12:
-            raise ScpiCommandError(-221, f"Settings conflict; record complete up to "
-                                   f"{self.world.complete_s():.6f} s")
+        end = t0 + int(n) / fs
+        # a window the record has not reached yet: wait for it (at most ACQ:TOUT)
+        deadline = time.monotonic() + self.timeout_s
+        while end > self.world.complete_s() + 1e-12:
+            if time.monotonic() > deadline or end - self.world.complete_s() > self.timeout_s:
+                raise ScpiCommandError(-221, f"Settings conflict; record complete up to "
+                                       f"{self.world.complete_s():.6f} s")
+            if self.stop_event.wait(0.002):
+                return
         self._record_t0 = t0
         self._record_pre = -t0
         self._record_rate = fs

@@ -117,11 +117,14 @@ class AnalogWorld:
 
     # -- clock ----------------------------------------------------------------------------------
     def trigger(self) -> None:
-        """The AWG's ``*TRG``: playback and the scope's record start now (t = 0)."""
+        """The AWG's ``*TRG``: playback and a new scope record start now (t = 0)."""
         with self.lock:
             self.trigger_wall = self.clock()
             for ch in self.awg.values():
                 ch.appended = ch.base + ch.pending.shape[0]
+            for c in self._pulses:  # a new record
+                self._pulses[c] = []
+                self._starts[c] = []
             self.generation += 1
             self.changed.notify_all()
 

@@ -87,6 +87,7 @@ def test_fetch_beyond_the_record_is_an_error(scope: ScpiDigitizer, world: Analog
                                              clock: FakeClock) -> None:
     world.trigger()
     clock.t += 0.1
+    scope.send("ACQ:TOUT 0.05")
     with pytest.raises(InstrumentError, match="-221"):
         scope.fetch(1000, channel=1, start_s=0.5)
 
