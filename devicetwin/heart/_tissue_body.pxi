@@ -377,6 +377,9 @@ def cpu_has_avx2_fma():
 
 
 
+#: FastWindow runs windows of up to this many kernel steps without releasing the GIL.
+cdef long long _HOLD_GIL_STEPS = 50
+
 #: The fields of the output record, in the order FastWindow fills them.
 OUTPUT_FIELDS = ("t0_us", "egm_mv", "ecg_mv", "activity_milli_g", "events")
 
@@ -484,10 +487,16 @@ cdef class FastWindow:
         col0 = self.cursor
         self.cursor += n
         t._stop = True
-        # a window is ~12 us of work per simulated ms: too short to be worth releasing the GIL
-        csr = devicetwin_ftz_on()
-        t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
-        devicetwin_ftz_off(csr)
+        if n_steps <= _HOLD_GIL_STEPS:
+            # too short (~12 us of work per simulated ms) to be worth releasing the GIL
+            csr = devicetwin_ftz_on()
+            t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
+            devicetwin_ftz_off(csr)
+        else:
+            with nogil:
+                csr = devicetwin_ftz_on()
+                t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
+                devicetwin_ftz_off(csr)
         if t.n_crossings:
             return self.resume(step0, d, self.arena, col0)
         egm = {}
