@@ -16,6 +16,7 @@ Entry point: :func:`run_suite`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ MAGNET_RATE_BOL_PPM = 100.0
 _MAGNET_ON = 3
 _MAGNET_OFF = 4
 _SYNC_PULSES = 4
+MISSING = math.nan  # an expected value the device did not produce: fails every limit
 _TRAIN_PULSES = 7
 _JUDGE_FROM = 3  # trains are judged after this pulse (sync as above)
 
@@ -173,8 +175,7 @@ def pacing_output(bench: Any, programming: Programming,
         amp = (programming.atrial_amplitude_v if ch == 1 else programming.ventricular_amplitude_v)
         width = (programming.atrial_pulse_width_ms if ch == 1
                  else programming.ventricular_pulse_width_ms)
-        interval: float | None = None
-        rate: float | None = None
+        interval = rate = MISSING
         if len(pulses) >= 2:
             est = mean_interval_ms(pulses)
             interval, rate = est.value, rate_ppm(est).value
@@ -186,10 +187,10 @@ def pacing_output(bench: Any, programming: Programming,
         p = pulses[0] if pulses else None
         amp_v = amp or 0.0
         out.append(_m(f"{prefix}.pulse_amplitude_v", "SPEC-PULSE-AMPLITUDE",
-                      p.leading_edge_v.value if p else None, "V", amp_v * (1 - AMPLITUDE_TOL),
+                      p.leading_edge_v.value if p else MISSING, "V", amp_v * (1 - AMPLITUDE_TOL),
                       amp_v * (1 + AMPLITUDE_TOL), f"{prefix} leading-edge pulse amplitude"))
         out.append(_m(f"{prefix}.pulse_width_ms", "SPEC-PULSE-WIDTH",
-                      p.width_ms.value if p else None, "ms", width - WIDTH_TOL_MS,
+                      p.width_ms.value if p else MISSING, "ms", width - WIDTH_TOL_MS,
                       width + WIDTH_TOL_MS, f"{prefix} pulse width at 50 % of the leading edge"))
         for attr, unit, what in (("trailing_edge_v", "V", "trailing-edge amplitude"),
                                  ("mean_v", "V", "mean amplitude"),
@@ -200,7 +201,7 @@ def pacing_output(bench: Any, programming: Programming,
                           None, f"{prefix} pulse {what} (informational)"))
     if mode.paces_atrium and mode.paces_ventricle:
         avs = av_intervals_ms(cap.atrial, cap.ventricular)
-        av = float(np.mean([a.value for a in avs])) if avs else None
+        av = float(np.mean([a.value for a in avs])) if avs else MISSING
         pav = programming.fixed_av_delay_ms
         out.append(_m("av.paced_av_interval_ms", "A-3", av, "ms", pav - TOL_MS, pav + TOL_MS,
                       "mean paced AV interval (AP to VP leading edges)"))
@@ -251,7 +252,7 @@ def escape_interval(bench: Any, programming: Programming,
     cap = stimulate(bench, {ch: _triangles(onsets, amp, 1, cfg, dur)}, dur / 1000.0, cfg)
     after = _paces_between(cap, ch, onsets[-1], dur)
     before = _paces_between(cap, ch, onsets[-2], onsets[-1])
-    value = after[0] - onsets[-1] if after and not before else None
+    value = after[0] - onsets[-1] if after and not before else MISSING
     rise = 2.0
     return [_m(f"{_name(ch)}.escape_interval_ms", "A-2", value, "ms", lri - TOL_MS,
                lri + TOL_MS + rise, "escape interval after a sensed test pulse (from its onset)")]
@@ -299,7 +300,7 @@ def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
         return []
     lri = lri_ms(programming)
     lo, hi = 60.0, lri - 60.0
-    found_hi: float | None = None
+    found_hi = MISSING
     for _ in range(12):
         if hi - lo <= cfg.refractory_resolution_ms:
             break
@@ -346,8 +347,8 @@ def sensitivity(bench: Any, programming: Programming,
     out = []
     for polarity, tag in ((1, "positive"), (-1, "negative")):
         lo, hi = 0.25 * sens, 2.0 * sens
-        found: float | None = hi if _inhibited(bench, programming, ch, hi, polarity, cfg) else None
-        for _ in range(cfg.sensitivity_steps if found is not None else 0):
+        found = hi if _inhibited(bench, programming, ch, hi, polarity, cfg) else MISSING
+        for _ in range(0 if math.isnan(found) else cfg.sensitivity_steps):
             mid = (lo + hi) / 2
             if _inhibited(bench, programming, ch, mid, polarity, cfg):
                 hi = found = mid
@@ -422,7 +423,7 @@ def asynchronous_test(bench: Any, programming: Programming, *, reprogram: bool =
         if reprogram:
             program(bench, programming)
     paces = cap.paces(ch)
-    interval = mean_interval_ms(paces).value if len(paces) >= 2 else None
+    interval = mean_interval_ms(paces).value if len(paces) >= 2 else MISSING
     return [_m("asynchronous.pacing_interval_ms", "A-2", interval, "ms", lri - TOL_MS,
                lri + TOL_MS, f"pacing interval in {asyn.mode.value} under an overdrive train")]
 
@@ -440,7 +441,7 @@ def magnet_rate(bench: Any, programming: Programming,
     finally:
         bench.programmer.set_state(_MAGNET_OFF)
     paces = cap.paces(ch)
-    rate = rate_ppm(mean_interval_ms(paces)).value if len(paces) >= 2 else None
+    rate = rate_ppm(mean_interval_ms(paces)).value if len(paces) >= 2 else MISSING
     nominal = 60000.0 / MAGNET_RATE_BOL_PPM
     return [_m("magnet.rate_ppm", "A-15", rate, "ppm", 60000.0 / (nominal + TOL_MS),
                60000.0 / (nominal - TOL_MS), "asynchronous rate with the magnet applied (BOL)")]
