@@ -214,6 +214,19 @@ class ScpiResource:
         inst = self._need()
         try:
             inst.write(command)
+            # no termination character inside binary data: every 0x0A byte would end a read
+            inst.read_termination = None
+            try:
+                return self._read_block(inst, command)
+            finally:
+                inst.read_termination = "\n"
+        except InstrumentError:
+            raise
+        except Exception as exc:
+            raise self._io_error(command, exc) from exc
+
+    def _read_block(self, inst: Any, command: str) -> bytes:
+        try:
             head = inst.read_bytes(2)
             nd = head[1] - 0x30
             if head[:1] != b"#" or not 1 <= nd <= 9:
