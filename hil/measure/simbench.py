@@ -15,6 +15,7 @@ It exists to dry-run and test the measurement suite quickly; the emulated instru
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,7 @@ _MAGNET_OFF = 4
 _PERMANENT = 0
 
 
-def programming_from_wire(params: dict[str | int, int]) -> Programming:
+def programming_from_wire(params: Mapping[str, int] | Mapping[str | int, int]) -> Programming:
     """The Programming a full ``Programming.to_wire_units()`` dictionary stands for."""
     values: dict[str, Any] = {}
     by_wire = {spec.wire_name: spec for spec in PARAMETERS.values()}

@@ -144,5 +144,4 @@ def test_magnet_rate_near_replacement_is_detected() -> None:
 
 def test_wire_programming_round_trips() -> None:
     prog = VVI.replace(ventricular_sensitivity_mv=3.5, hysteresis_rate_ppm=70)
-    params: dict[str | int, int] = {**prog.to_wire_units()}
-    assert programming_from_wire(params) == prog
+    assert programming_from_wire(prog.to_wire_units()) == prog
