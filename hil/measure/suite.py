@@ -262,8 +262,8 @@ def _name(ch: int) -> str:
     return "atrial" if ch == 1 else "ventricular"
 
 
-def _inhibits_after(bench: Any, programming: Programming, ch: int, delay_ms: float,
-                    after_pace: bool, cfg: SuiteSettings) -> tuple[bool, float] | None:
+def probe_inhibits(bench: Any, programming: Programming, ch: int, delay_ms: float,
+                   after_pace: bool, cfg: SuiteSettings) -> tuple[bool, float] | None:
     """One refractory probe: sync pulses, then a probe ``delay_ms`` after the pace that follows
     them (``after_pace``) or after the last sync pulse. Returns (inhibited, actual delay)."""
     lri = lri_ms(programming)
@@ -286,7 +286,7 @@ def _inhibits_after(bench: Any, programming: Programming, ch: int, delay_ms: flo
     if not nxt:
         return None
     # Ignored: next pace one escape after the anchor; sensed: one escape after the probe.
-    inhibited = abs(nxt[0] - (probe + lri)) < abs(nxt[0] - (anchor + lri))
+    inhibited = bool(abs(nxt[0] - (probe + lri)) < abs(nxt[0] - (anchor + lri)))
     return inhibited, probe - anchor
 
 
@@ -305,7 +305,7 @@ def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
         if hi - lo <= cfg.refractory_resolution_ms:
             break
         mid = (lo + hi) / 2
-        res = _inhibits_after(bench, programming, ch, mid, after_pace, cfg)
+        res = probe_inhibits(bench, programming, ch, mid, after_pace, cfg)
         if res is None:
             break
         inhibited, actual = res
@@ -321,8 +321,8 @@ def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
                f"{kind} refractory period (shortest probe delay that inhibits)")]
 
 
-def _inhibited(bench: Any, programming: Programming, ch: int, amplitude_mv: float,
-               polarity: int, cfg: SuiteSettings) -> bool:
+def train_inhibits(bench: Any, programming: Programming, ch: int, amplitude_mv: float,
+                   polarity: int, cfg: SuiteSettings) -> bool:
     """Seven triangles at (refractory + LRI) / 2: inhibited when no pace follows the fourth
     (three periods, longer than the LRI, so a device that ignores them paces there)."""
     lri = lri_ms(programming)
@@ -347,10 +347,10 @@ def sensitivity(bench: Any, programming: Programming,
     out = []
     for polarity, tag in ((1, "positive"), (-1, "negative")):
         lo, hi = 0.25 * sens, 2.0 * sens
-        found = hi if _inhibited(bench, programming, ch, hi, polarity, cfg) else MISSING
+        found = hi if train_inhibits(bench, programming, ch, hi, polarity, cfg) else MISSING
         for _ in range(0 if math.isnan(found) else cfg.sensitivity_steps):
             mid = (lo + hi) / 2
-            if _inhibited(bench, programming, ch, mid, polarity, cfg):
+            if train_inhibits(bench, programming, ch, mid, polarity, cfg):
                 hi = found = mid
             else:
                 lo = mid
