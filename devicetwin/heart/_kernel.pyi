@@ -70,7 +70,7 @@ class FastWindow:
         self,
         tissue: Tissue,
         output_type: type,
-        resume: Callable[[int, int, npt.NDArray[np.float64], int], object],
+        resume: Callable[[int, int, npt.NDArray[np.float64], int], tuple[Any, list[Any]]],
         egm_names: tuple[str, ...],
         ecg_names: tuple[str, ...],
         dt_us: int,

@@ -394,8 +394,8 @@ cdef class FastWindow:
     writes the lead rows into fresh columns of a preallocated arena and returns the output
     record; it returns None, having changed nothing, when the window is not such a case. If a
     sentinel crossed threshold inside the window it hands the rest of the window over to
-    ``resume(step0, duration_us, arena, col0)`` (the general path, writing from column ``col0``)
-    and returns what that returns.
+    ``resume(step0, duration_us, arena, col0)`` (the general path, writing from column ``col0``
+    and returning the window's activity and events) and builds the record from that.
 
     Arena columns are never written twice: a full arena is replaced by a new one (the old one
     lives as long as some output's views into it), so every output stays valid for ever.
@@ -466,7 +466,7 @@ cdef class FastWindow:
         cdef Tissue t = self.tissue
         cdef int overflow = 0
         cdef long long d, n, n_steps, step0, i
-        cdef Py_ssize_t col0, r
+        cdef Py_ssize_t col0
         cdef unsigned int csr
         cdef cnp.ndarray act
         if type(duration_us) is not int:
@@ -498,7 +498,16 @@ cdef class FastWindow:
                 t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
                 devicetwin_ftz_off(csr)
         if t.n_crossings:
-            return self.resume(step0, d, self.arena, col0)
+            activity, events = self.resume(step0, d, self.arena, col0)
+            return self._record(step0, col0, n, activity, events)
+        act = self.act_block
+        activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,
+                              cnp.NPY_INT16, False)
+        return self._record(step0, col0, n, activity, [])
+
+    cdef object _record(self, long long step0, Py_ssize_t col0, Py_ssize_t n, object activity,
+                        object events):
+        cdef Py_ssize_t r
         egm = {}
         for r in range(self.n_egm):
             egm[self.egm_names[r]] = self._view(self.arena, &self._arena[r, col0], n,
@@ -507,9 +516,6 @@ cdef class FastWindow:
         for r in range(len(self.ecg_names)):
             ecg[self.ecg_names[r]] = self._view(self.arena, &self._arena[self.n_egm + r, col0],
                                                 n, cnp.NPY_FLOAT64, True)
-        act = self.act_block
-        activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,
-                              cnp.NPY_INT16, False)
         # what the record's generated (frozen) __init__ does, object.__new__ then
         # object.__setattr__ per field, without looking up the slots' descriptors every time
         out = PyType_GenericAlloc(<PyTypeObject*>self.output_type, 0)
@@ -517,5 +523,5 @@ cdef class FastWindow:
         PyMember_SetOne(<char*><void*>out, self._field[1], egm)
         PyMember_SetOne(<char*><void*>out, self._field[2], ecg)
         PyMember_SetOne(<char*><void*>out, self._field[3], activity)
-        PyMember_SetOne(<char*><void*>out, self._field[4], [])
+        PyMember_SetOne(<char*><void*>out, self._field[4], events)
         return out

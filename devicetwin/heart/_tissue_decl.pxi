@@ -66,3 +66,5 @@ cdef class FastWindow:
     cdef PyMemberDef* _field[5]
 
     cdef object _view(self, object base, void* data, Py_ssize_t n, int typenum, bint writeable)
+    cdef object _record(self, long long step0, Py_ssize_t col0, Py_ssize_t n, object activity,
+                        object events)

@@ -403,22 +403,31 @@ class Heart:
         if paces:
             self._add_paces(paces, step0 * DT_US, step0 * DT_US + duration_us)
         out = np.empty((self._nrows, duration_us // self._sample_us))
-        return self._run_window(step0, duration_us, out, 0, False)
+        activity, events = self._run_window(step0, duration_us, out, 0, False)
+        return HeartOutput(
+            step0 * DT_US,
+            {name: out[i] for i, name in self._egm_rows},
+            {name: out[i] for i, name in self._ecg_rows},
+            activity,
+            events,
+        )
 
     def _run_window(
         self, step0: int, duration_us: int, buf: FloatArray, col0: int, crossed: bool = True
-    ) -> HeartOutput:
-        """The general path of :meth:`advance` from the tissue's step on, writing the window's
-        samples into the columns of ``buf`` from ``col0`` on (``crossed``: the kernel already
-        ran from ``step0`` and stopped on crossings still to be handled; the compiled fast path
-        hands over that way, with its buffer)."""
+    ) -> tuple[npt.NDArray[np.int16], list[Activation]]:
+        """The general path of :meth:`advance` from the tissue's step on: the window's samples
+        go into the columns of ``buf`` from ``col0`` on; returns the activity and the events.
+
+        With ``crossed`` the kernel already ran from ``step0`` and stopped on crossings still
+        to be handled: the compiled fast path hands over that way, with its buffer, and builds
+        the output record itself.
+        """
         s = self._s
         tissue = self._tissue
         t0 = step0 * DT_US
         end = step0 + duration_us // DT_US
         n_samples = duration_us // self._sample_us
         buf_step0 = step0 - col0 * self._sps
-        out = buf[:, col0 : col0 + n_samples]
         events: list[Activation] = []
         segments = [(0, s.cond, s.t0_ms["exercise"], s.t0_ms["emi"], s.cond_version)]
         actions = s.actions
@@ -451,7 +460,7 @@ class Heart:
                 for k, cstep in tissue.crossings():
                     self._on_crossing(self._sentinel_names[k], int(cstep), events)
         if s.artefacts:
-            self._add_artefacts(out, t0, t0 + duration_us)
+            self._add_artefacts(buf[:, col0 : col0 + n_samples], t0, t0 + duration_us)
         first = step0 // self._sps
         if len(segments) == 1:
             spb = self._samples_per_block
@@ -463,20 +472,13 @@ class Heart:
             else:
                 activity = self._activity(first, n_samples, segments)
             if self._noise and _has_noise(s.cond):
-                self._add_noise(out, first, n_samples, segments)
+                self._add_noise(buf[:, col0 : col0 + n_samples], first, n_samples, segments)
         else:
             activity = self._activity(first, n_samples, segments)
             if self._noise:
-                self._add_noise(out, first, n_samples, segments)
-        result = HeartOutput(
-            t0,
-            {name: out[i] for i, name in self._egm_rows},
-            {name: out[i] for i, name in self._ecg_rows},
-            activity,
-            events,
-        )
+                self._add_noise(buf[:, col0 : col0 + n_samples], first, n_samples, segments)
         self._sync_fast()
-        return result
+        return activity, events
 
     def _sync_fast(self) -> None:
         """Open the fast path's gate for the state now (after every change of state).
