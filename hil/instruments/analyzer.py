@@ -174,7 +174,7 @@ class LineAnalyzer:
         """``AV?``, ms."""
         return self._float("AV?")
 
-    def demand_test(self, fraction: float, seconds: float = 3.0) -> bool:
+    def demand_test(self, fraction: float, seconds: float = 5.0) -> bool:
         """``DEMAND=<fraction>,<seconds>``: True when the device paced."""
         value = self._value(f"DEMAND={fraction:g},{seconds:g}", self.timeout_s + seconds + 1.0)
         if value not in ("PACED", "INHIBITED"):

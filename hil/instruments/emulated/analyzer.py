@@ -5,8 +5,9 @@ Lines end in ``\\n``; each command is answered by one line: ``OK``, ``NAME=value
 ``CHAN=A|V`` / ``CHAN?`` (the output measured), ``RATE?`` (ppm), ``INTERVAL?`` (ms), ``AMPL?``
 (leading-edge V), ``WIDTH?`` (ms, at 50 % of the leading edge), ``AV?`` (ms, the last
 ventricular pulse minus the atrial pulse before it), ``DEMAND=<fraction>[,<seconds>]`` (drive
-the measured chamber with sensed beats at ``fraction`` of the measured rate for ``seconds``, 3 by
-default; answers ``DEMAND=PACED`` or ``DEMAND=INHIBITED`` from the paces in the second half).
+the measured chamber with sensed beats at ``fraction`` of the measured rate for ``seconds``, 5 by
+default; answers ``DEMAND=PACED`` or ``DEMAND=INHIBITED`` from the paces in the last two
+stimulus periods).
 
 The analyzer sees the same pulses as the scope (it is wired to the same outputs); it measures
 each one from a 1 MHz rendering. Its demand beats are triangles (2 ms rise, 13 ms fall, 5 mV)
@@ -223,7 +224,7 @@ class EmulatedAnalyzer:
         parts = value.split(",")
         try:
             fraction = float(parts[0])
-            seconds = float(parts[1]) if len(parts) > 1 else 3.0
+            seconds = float(parts[1]) if len(parts) > 1 else 5.0
         except ValueError:
             raise AnalyzerCommandError(f"bad value {value!r} for DEMAND") from None
         if not (0.3 <= fraction <= 3.0 and 0.5 <= seconds <= 60.0) or len(parts) > 2:
@@ -232,7 +233,7 @@ class EmulatedAnalyzer:
             raise AnalyzerCommandError("DEMAND needs the emulated device's lead input")
         period_ms = self._interval_ms() / fraction
         channel = self.channel
-        start_ms = int(self.world.now_s() * 1000.0) + 50
+        start_ms = int(self.world.now_s() * 1000.0) + self.device.lead_ms + 50
         end_ms = start_ms + int(seconds * 1000.0)
 
         def stim(lead: int, k0: int, n: int) -> npt.NDArray[np.float64]:
@@ -247,7 +248,9 @@ class EmulatedAnalyzer:
         device = self.device
         device.stimuli.append(stim)
         try:
-            half = (start_ms + end_ms) / 2e3
+            # judged over the last two stimulus periods: earlier, a stimulus may still fall in
+            # the refractory period after a pace (its phase walks by the rate difference)
+            half = (end_ms - max(2.0 * period_ms, 500.0)) / 1e3
             while self.world.complete_s() < end_ms / 1e3:
                 if self._stop.wait(0.01):
                     raise AnalyzerCommandError("stopped")

@@ -7,7 +7,7 @@ A thread, every 2 ms while the AWG is triggered:
    point-sampled at the firmware's 1 kHz sample instants (linear interpolation between AWG
    samples), converts volts to microvolts at the lead (``uv = volts * 1e6 / attenuation``;
    ``attenuation`` models a bench divider, 1 by default), clips to int16 and sends them as STREAM
-   windows (<= 100 samples) through firmware_bridge. A looped waveform is sent ``lead_ms`` (30)
+   windows (<= 100 samples) through firmware_bridge. A looped waveform is sent ``lead_ms`` (100)
    ahead of the record clock; a streamed queue as soon as it arrives (the firmware's 1024-sample
    ring is the AWG's playback buffer);
 2. reads the firmware's streamed EVENTS; a pace at device time ``d`` becomes a pulse at record
@@ -59,7 +59,7 @@ class AnalogDevice:
     """
 
     def __init__(self, world: AnalogWorld, client: DeviceClient, *, attenuation: float = 1.0,
-                 lead_ms: int = 30) -> None:
+                 lead_ms: int = 100) -> None:
         self.world = world
         self.client = client
         self.attenuation = attenuation
@@ -69,6 +69,9 @@ class AnalogDevice:
         self.stimuli: list[Stimulus] = []
         self.error: BaseException | None = None
         self.samples_sent = 0
+        #: largest lag of the stream behind the record clock seen, ms (the firmware's ring ran
+        #: dry: its clock then slips against the record by up to this much)
+        self.underrun_ms = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._generation = -1
@@ -149,6 +152,8 @@ class AnalogDevice:
             limit = now_ms + ahead + 1 - k
             n = min([limit] + [c.available(k, SAMPLE_RATE_HZ) for c in chans
                                if c.streaming and c.output])
+            if k and (looped or not streamed):
+                self.underrun_ms = max(self.underrun_ms, now_ms - k)
             if n <= 0:
                 return
             volts = [c.take(k, n, SAMPLE_RATE_HZ) if (c.output or c.streaming) else np.zeros(n)

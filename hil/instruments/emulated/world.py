@@ -179,28 +179,29 @@ class AnalogWorld:
         if got is None:
             rng = np.random.default_rng((self.seed, channel, round(fs), block))
             got = rng.standard_normal(NOISE_BLOCK) * self.model.baseline_noise_v
-            if len(self._noise_cache) > 64:
-                self._noise_cache.clear()
-            self._noise_cache[key] = got
+            with self.lock:
+                if len(self._noise_cache) > 64:
+                    self._noise_cache.clear()
+                self._noise_cache[key] = got
         return got
 
     def render(self, channel: int, t0_s: float, n: int, fs: float) -> FloatArray:
         """Volts across ``channel``'s load for samples at ``t0_s + i / fs``, i < n."""
         i0 = round(t0_s * fs)
-        out = np.empty(n, dtype=np.float64)
-        pos = 0
-        with self.lock:
-            while pos < n:
-                gi = i0 + pos
-                b, off = divmod(gi, NOISE_BLOCK)
-                take = min(n - pos, NOISE_BLOCK - off)
-                out[pos:pos + take] = self._noise(channel, fs, b)[off:off + take]
-                pos += take
+        t1 = t0_s + n / fs
+        with self.lock:  # only the lookup under the lock: the device thread must not wait
             starts = self._starts.get(channel, [])
-            pulses = self._pulses.get(channel, [])
-            t1 = t0_s + n / fs
             lo = bisect.bisect_left(starts, t0_s - self.model.duration_s(0.01))
             hi = bisect.bisect_right(starts, t1)
-            for p in pulses[lo:hi]:
-                add_pulse(out, i0 / fs, 1.0 / fs, p, self.model)
+            pulses = self._pulses.get(channel, [])[lo:hi]
+        out = np.empty(n, dtype=np.float64)
+        pos = 0
+        while pos < n:
+            gi = i0 + pos
+            b, off = divmod(gi, NOISE_BLOCK)
+            take = min(n - pos, NOISE_BLOCK - off)
+            out[pos:pos + take] = self._noise(channel, fs, b)[off:off + take]
+            pos += take
+        for p in pulses:
+            add_pulse(out, i0 / fs, 1.0 / fs, p, self.model)
         return out

@@ -84,6 +84,8 @@ def test_analyzer_demand_test_on_the_firmware() -> None:
         assert a.measure_rate_ppm() == pytest.approx(100.0, abs=0.5)
         assert a.measure_amplitude_v() == pytest.approx(3.0, rel=0.12)
         assert a.measure_width_ms() == pytest.approx(0.5, abs=0.2)
-        assert a.demand_test(0.85, seconds=2.0) is True
-        assert a.demand_test(1.15, seconds=2.0) is False
+        # 4 s: the overdrive stimuli walk out of the refractory period after a pace by
+        # 600 - 522 = 78 ms per beat (<= 5 beats), then two periods are judged
+        assert a.demand_test(0.85, seconds=4.0) is True
+        assert a.demand_test(1.15, seconds=4.0) is False
         bench.check()
