@@ -178,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     from hil.vectors.command import add_parser as add_vectors_parser
 
     add_vectors_parser(sub)
+
+    from hil.measure.command import add_parser as add_measure_parser
+
+    add_measure_parser(sub)
     return parser
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,12 +159,16 @@ def _refractory_ms(programming: Programming, channel: int) -> int:
 # --- pacing output -----------------------------------------------------------------------------
 
 def pacing_output(bench: Any, programming: Programming,
-                  settings: SuiteSettings | None = None) -> list[Measurement]:
+                  settings: SuiteSettings | None = None, *,
+                  evidence: list[Capture] | None = None) -> list[Measurement]:
     """Pacing interval and rate, pulse amplitude (leading, trailing, mean), width, energy and
-    charge into the load, and (dual-chamber paced modes) the AV interval, with no input."""
+    charge into the load, and (dual-chamber paced modes) the AV interval, with no input.
+    The capture is appended to ``evidence`` when given (for the report's pulse plot)."""
     cfg = settings or SuiteSettings()
     lri = lri_ms(programming)
     cap = stimulate(bench, {}, 4.2 * lri / 1000.0, cfg)
+    if evidence is not None:
+        evidence.append(cap)
     out: list[Measurement] = []
     mode = programming.mode
     for ch, prefix, paced in ((1, "atrial", mode.paces_atrium), (2, "ventricular",
@@ -447,16 +451,18 @@ def magnet_rate(bench: Any, programming: Programming,
                60000.0 / (nominal - TOL_MS), "asynchronous rate with the magnet applied (BOL)")]
 
 
-Test = Callable[[Any, Programming], list[Measurement]]
-
-
 def run_suite(bench: Any, programming: Programming,
-              settings: SuiteSettings | None = None) -> list[Measurement]:
-    """Program the device, then run every test that applies to its mode, in order."""
+              settings: SuiteSettings | None = None, *,
+              evidence: list[Capture] | None = None) -> list[Measurement]:
+    """Program the device, then run every test that applies to its mode, in order.
+
+    Tests that do not apply return nothing: escape, refractory, sensitivity and demand run in
+    AAI/VVI (+R); pacing output, asynchronous and magnet in every mode that paces.
+    """
     cfg = settings or SuiteSettings()
     setup_bench(bench, cfg)
     program(bench, programming)
-    out = pacing_output(bench, programming, cfg)
+    out = pacing_output(bench, programming, cfg, evidence=evidence)
     out += escape_interval(bench, programming, cfg)
     out += refractory_period(bench, programming, after_pace=True, settings=cfg)
     out += refractory_period(bench, programming, after_pace=False, settings=cfg)
