@@ -66,3 +66,29 @@ def test_session_via_visa_passes_and_sees_the_programmed_pulses(tmp_path: Path) 
         assert e.width_us == pytest.approx(width_us, abs=200)
     # the twin's paces are matched one for one
     assert summary["matched_events"] == summary["device_events"]
+
+
+SENSED = """
+name = "visa_vvi_sensed"
+description = "VVI over a conducted rhythm faster than the lower rate: no pace is due"
+duration_s = 6
+seed = 5
+[patient]
+condition = "bench_patient"
+overrides = { retrograde = false }
+[device]
+mode = "VVI"
+parameters = { lower_rate_ppm = 60 }
+"""
+
+
+@pytest.mark.slow
+def test_session_via_visa_catches_a_device_that_ignores_senses() -> None:
+    # A-2: a sense restarts the escape interval; the seeded fault does not, so it paces
+    # although the patient's conducted beats come faster than 60 per minute
+    result = run_scenario(parse_scenario(SENSED), "emulated", via="visa",
+                          fault="LRL_NOT_RESET_BY_SENSE")
+    failed = {c.name for c in result.criteria if not c.passed}
+    assert not result.passed
+    assert "conformance.precision" in failed
+    assert any(e.kind is MarkerKind.VP for e in result.loop.device_events)
