@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -277,18 +278,33 @@ class VisaBench(Protocol):
         The test load the pulses are measured across, ohm (500).
     """
 
-    awg: WaveformGenerator
-    scope: Digitizer
-    analyzer: PacemakerAnalyzer | None
-    programmer: DeviceProgrammer | None
-    load_ohm: float
+    @property
+    def awg(self) -> WaveformGenerator:
+        """The AWG."""
+
+    @property
+    def scope(self) -> Digitizer:
+        """The digitizer."""
+
+    @property
+    def analyzer(self) -> PacemakerAnalyzer | None:
+        """The analyzer, if the bench has one."""
+
+    @property
+    def programmer(self) -> DeviceProgrammer | None:
+        """The programmer, if the bench has one."""
+
+    @property
+    def load_ohm(self) -> float:
+        """The test load, ohm."""
 
     def close(self) -> None:
         """Close every instrument and stop the emulators; safe to call twice."""
 
-    def __enter__(self) -> VisaBench: ...
+    def __enter__(self) -> Self: ...
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

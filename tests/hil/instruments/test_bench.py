@@ -89,3 +89,25 @@ def test_analyzer_demand_test_on_the_firmware() -> None:
         assert a.demand_test(0.85, seconds=4.0) is True
         assert a.demand_test(1.15, seconds=4.0) is False
         bench.check()
+
+
+def test_drivers_and_bench_satisfy_the_interfaces() -> None:
+    # checked by mypy (structural typing) and at run time (method names)
+    from hil.instruments.analyzer import LineAnalyzer
+    from hil.instruments.awg import ScpiAwg
+    from hil.instruments.interfaces import (
+        Digitizer,
+        PacemakerAnalyzer,
+        VisaBench,
+        WaveformGenerator,
+    )
+    from hil.instruments.scope import ScpiDigitizer
+
+    awg: WaveformGenerator = ScpiAwg("TCPIP::127.0.0.1::1::SOCKET")
+    scope: Digitizer = ScpiDigitizer("TCPIP::127.0.0.1::1::SOCKET")
+    analyzer: PacemakerAnalyzer = LineAnalyzer("/dev/null")
+    assert isinstance(awg, WaveformGenerator) and isinstance(scope, Digitizer)
+    assert isinstance(analyzer, PacemakerAnalyzer)
+    with open_bench(device=None) as bench:
+        plug: VisaBench = bench
+        assert plug.programmer is None and plug.load_ohm == 500.0
