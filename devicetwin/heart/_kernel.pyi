@@ -65,12 +65,14 @@ class Tissue:
         stop_on_crossing: bool = ...,
     ) -> int: ...
 
+_Resume = Callable[[int, int, npt.NDArray[np.float64], int], tuple[Any, list[Any]]]
+
 class FastWindow:
     def __init__(
         self,
         tissue: Tissue,
         output_type: type,
-        resume: Callable[[int, int, npt.NDArray[np.float64], int], tuple[Any, list[Any]]],
+        resume: Callable[[], _Resume | None],
         egm_names: tuple[str, ...],
         ecg_names: tuple[str, ...],
         dt_us: int,

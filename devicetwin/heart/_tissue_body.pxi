@@ -393,9 +393,14 @@ cdef class FastWindow:
     ``act_first``. While the gate is open, :meth:`advance` runs the kernel over the window,
     writes the lead rows into fresh columns of a preallocated arena and returns the output
     record; it returns None, having changed nothing, when the window is not such a case. If a
-    sentinel crossed threshold inside the window it hands the rest of the window over to
-    ``resume(step0, duration_us, arena, col0)`` (the general path, writing from column ``col0``
-    and returning the window's activity and events) and builds the record from that.
+    sentinel crossed threshold inside the window it hands the rest of the window over to the
+    general path, ``resume()(step0, duration_us, arena, col0)``, which writes from column
+    ``col0`` on and returns the window's activity and events, and builds the record from those
+    (``resume`` is a weak reference such as a ``weakref.WeakMethod``, so that the owner and its
+    FastWindow form no reference cycle).
+
+    The record is built the way its dataclass ``__init__`` would (``object.__new__``, then each
+    field set), its class must be a slotted dataclass with the fields ``OUTPUT_FIELDS``.
 
     Arena columns are never written twice: a full arena is replaced by a new one (the old one
     lives as long as some output's views into it), so every output stays valid for ever.
@@ -498,7 +503,10 @@ cdef class FastWindow:
                 t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
                 devicetwin_ftz_off(csr)
         if t.n_crossings:
-            activity, events = self.resume(step0, d, self.arena, col0)
+            resume = self.resume()
+            if resume is None:
+                raise ReferenceError("the heart of this FastWindow is gone")
+            activity, events = resume(step0, d, self.arena, col0)
             return self._record(step0, col0, n, activity, events)
         act = self.act_block
         activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,

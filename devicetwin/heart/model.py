@@ -27,6 +27,7 @@ import copy
 import heapq
 import itertools
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,7 +299,7 @@ class Heart:
         self._fast = make_fast_window(
             self._tissue,
             HeartOutput,
-            self._run_window,
+            weakref.WeakMethod(self._run_window),
             leads,
             ecg_leads,
             DT_US,

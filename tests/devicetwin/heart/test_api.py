@@ -145,6 +145,24 @@ def test_outputs_of_later_calls_do_not_change_earlier_ones() -> None:
         out.t0_us = 0  # type: ignore[misc]
 
 
+def test_a_heart_is_freed_without_the_cycle_collector() -> None:
+    # the compiled fast path refers back to its heart only weakly: no reference cycle
+    import gc
+    import weakref
+
+    heart = _quiet_heart()
+    heart.advance(50_000)
+    ref = weakref.ref(heart)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del heart
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=12))
 def test_any_chunking_gives_the_same_output(chunks_ms: list[int]) -> None:
