@@ -30,6 +30,7 @@ from hil.instruments.interfaces import AwgChannelSetup, ChannelSetup, FloatArray
 from hil.measure.errors import NoPulseError
 from hil.measure.signals import pulse_train
 from hil.measure.waveform import (
+    Estimate,
     Pulse,
     PulseSettings,
     av_intervals_ms,
@@ -141,6 +142,11 @@ def _m(name: str, req: str, value: float | None, unit: str, low: float | None,
     return Measurement(name, req, value, unit, Limits(low, high), description)
 
 
+def _u(est: Estimate | None) -> str:
+    """`` (+-u unit)`` for a description."""
+    return "" if est is None else f" (+-{est.uncertainty:.2g} {est.unit})"
+
+
 def _triangles(onsets_ms: Sequence[float], amplitude_mv: float, polarity: int,
                settings: SuiteSettings, duration_ms: float) -> FloatArray:
     return pulse_train(onsets_ms, amplitude_mv, settings.awg_rate_hz, polarity=polarity,
@@ -177,32 +183,40 @@ def pacing_output(bench: Any, programming: Programming,
             continue
         pulses = cap.paces(ch)
         amp = (programming.atrial_amplitude_v if ch == 1 else programming.ventricular_amplitude_v)
+        if amp is None:  # output Off: nothing to measure on this channel
+            continue
         width = (programming.atrial_pulse_width_ms if ch == 1
                  else programming.ventricular_pulse_width_ms)
         interval = rate = MISSING
+        u_i = u_r = ""
         if len(pulses) >= 2:
             est = mean_interval_ms(pulses)
-            interval, rate = est.value, rate_ppm(est).value
+            r_est = rate_ppm(est)
+            interval, rate, u_i, u_r = est.value, r_est.value, _u(est), _u(r_est)
         out.append(_m(f"{prefix}.pacing_interval_ms", "A-2", interval, "ms", lri - TOL_MS,
-                      lri + TOL_MS, f"mean {prefix} pacing interval"))
+                      lri + TOL_MS, f"mean {prefix} pacing interval{u_i}"))
         out.append(_m(f"{prefix}.pacing_rate_ppm", "A-2", rate, "ppm",
                       60000.0 / (lri + TOL_MS), 60000.0 / (lri - TOL_MS),
-                      f"{prefix} pacing rate"))
+                      f"{prefix} pacing rate{u_r}"))
         p = pulses[0] if pulses else None
-        amp_v = amp or 0.0
         out.append(_m(f"{prefix}.pulse_amplitude_v", "SPEC-PULSE-AMPLITUDE",
-                      p.leading_edge_v.value if p else MISSING, "V", amp_v * (1 - AMPLITUDE_TOL),
-                      amp_v * (1 + AMPLITUDE_TOL), f"{prefix} leading-edge pulse amplitude"))
+                      p.leading_edge_v.value if p else MISSING, "V", amp * (1 - AMPLITUDE_TOL),
+                      amp * (1 + AMPLITUDE_TOL),
+                      f"{prefix} leading-edge pulse amplitude"
+                      f"{_u(p.leading_edge_v if p else None)}"))
         out.append(_m(f"{prefix}.pulse_width_ms", "SPEC-PULSE-WIDTH",
                       p.width_ms.value if p else MISSING, "ms", width - WIDTH_TOL_MS,
-                      width + WIDTH_TOL_MS, f"{prefix} pulse width at 50 % of the leading edge"))
+                      width + WIDTH_TOL_MS,
+                      f"{prefix} pulse width at 50 % of the leading edge"
+                      f"{_u(p.width_ms if p else None)}"))
         for attr, unit, what in (("trailing_edge_v", "V", "trailing-edge amplitude"),
                                  ("mean_v", "V", "mean amplitude"),
                                  ("energy_uj", "uJ", "energy into the load"),
                                  ("charge_uc", "uC", "charge into the load")):
-            val = getattr(p, attr).value if p else None
-            out.append(_m(f"{prefix}.pulse_{attr}", "SPEC-PULSE-AMPLITUDE", val, unit, None,
-                          None, f"{prefix} pulse {what} (informational)"))
+            e = getattr(p, attr) if p else None
+            out.append(_m(f"{prefix}.pulse_{attr}", "SPEC-PULSE-AMPLITUDE",
+                          e.value if e else None, unit, None, None,
+                          f"{prefix} pulse {what}{_u(e)} (informational)"))
     if mode.paces_atrium and mode.paces_ventricle:
         avs = av_intervals_ms(cap.atrial, cap.ventricular)
         av = float(np.mean([a.value for a in avs])) if avs else MISSING
@@ -322,7 +336,8 @@ def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
     label = "arp" if ch == 1 else "vrp"
     return [_m(f"{_name(ch)}.{kind}_refractory_{label}_ms", "A-5", found_hi, "ms",
                expected - TOL_MS, expected + TOL_MS,
-               f"{kind} refractory period (shortest probe delay that inhibits)")]
+               f"{kind} refractory period (shortest probe onset that inhibits, search "
+               f"bracket {hi - lo:.2g} ms)")]
 
 
 def train_inhibits(bench: Any, programming: Programming, ch: int, amplitude_mv: float,
@@ -360,7 +375,8 @@ def sensitivity(bench: Any, programming: Programming,
                 lo = mid
         out.append(_m(f"{_name(ch)}.sensitivity_{tag}_mv", "A-16", found, "mV",
                       sens * (1 - SENSITIVITY_TOL), sens * (1 + SENSITIVITY_TOL),
-                      f"sensitivity threshold, {tag} ISO 14708-2 triangle (2 ms / 13 ms)"))
+                      f"sensitivity threshold, {tag} ISO 14708-2 triangle (2 ms / 13 ms; "
+                      f"search bracket {hi - lo:.2g} mV)"))
     return out
 
 
