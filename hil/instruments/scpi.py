@@ -198,8 +198,23 @@ class ScpiResource:
                 if timeout_s is not None:
                     inst.timeout = max(1, round(self.timeout_s * 1000))
         except Exception as exc:
-            raise self._io_error(command, exc) from exc
+            err = self._io_error(command, exc)
+            if isinstance(err, InstrumentTimeoutError) and command != "SYST:ERR?":
+                err = self._with_queue(err, command)
+            raise err from exc
         return answer.strip()
+
+    def _with_queue(self, err: InstrumentTimeoutError, command: str) -> InstrumentError:
+        """A query that got no answer: an instrument that refused it says why in its queue."""
+        try:
+            code, text = parse_error(self.query("SYST:ERR?", timeout_s=min(1.0, self.timeout_s)))
+        except InstrumentError:
+            return err
+        if code == 0:
+            return err
+        return InstrumentError(f"{self.resource}: {command!r} was not answered -> instrument "
+                               f'error {code},"{text}"', name=command, value=f'{code},"{text}"',
+                               expected="an answer")
 
     def write_block(self, command: str, payload: bytes) -> None:
         """Send ``command #<n><len><payload>`` and the newline."""

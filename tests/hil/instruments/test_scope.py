@@ -117,3 +117,10 @@ def test_big_capture_transfers_every_point(scope: ScpiDigitizer, world: AnalogWo
     assert wf.n_points == 1_000_000
     noise = world.model.baseline_noise_v
     assert float(np.std(wf.volts)) == pytest.approx(noise, rel=0.05)
+
+
+def test_unanswered_query_reports_the_instruments_reason(scope_server: EmulatedScope) -> None:
+    with ScpiDigitizer(scope_server.resource, timeout_s=0.2) as drv:
+        with pytest.raises(InstrumentError, match=r"-230,\"Data corrupt or stale; no acq"):
+            drv.io.query("WAV:PRE?")  # nothing acquired yet: the scope does not answer
+        assert drv.identify().startswith("devicetwin")  # and the link is still in step
