@@ -30,6 +30,7 @@ IDN = "devicetwin,EmulatedAWG,0001,1.0"
 MAX_RATE_HZ = 250e6
 MAX_VPP = 20.0
 MAX_ARB_POINTS = 16 << 20
+MAX_QUEUE_POINTS = 4 << 20  # 4,194,304 samples (70 min at 1 kHz) not yet played
 
 
 class EmulatedAwg(ScpiServer):
@@ -157,6 +158,9 @@ class EmulatedAwg(ScpiServer):
             if not ch.streaming:
                 ch.streaming = True
                 ch.reset_playback()
+            if ch.pending.shape[0] + x.shape[0] > MAX_QUEUE_POINTS:
+                raise ScpiCommandError(-223, f"Too much data; streaming queue full "
+                                       f"({ch.pending.shape[0]} samples not played)")
             ch.pending = np.concatenate([ch.pending, x]) if ch.pending.shape[0] else x
             self.world.changed.notify_all()
 
