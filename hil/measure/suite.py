@@ -238,8 +238,10 @@ def _sensing_channel(programming: Programming) -> int | None:
 
 
 def _sync_ms(programming: Programming, channel: int) -> float:
-    """Gap of the synchronising test pulses: beyond refractory, under the LRI."""
-    return _refractory_ms(programming, channel) + 60.0
+    """Gap of the synchronising test pulses: beyond refractory, under the LRI (60 ms beyond
+    refractory, or half way to the LRI when that is closer)."""
+    refractory = _refractory_ms(programming, channel)
+    return min(refractory + 60.0, (refractory + lri_ms(programming)) / 2)
 
 
 def _sync_onsets(programming: Programming, channel: int) -> list[float]:

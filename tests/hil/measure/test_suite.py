@@ -19,6 +19,7 @@ from hil.measure.suite import (
     escape_interval,
     magnet_rate,
     pacing_output,
+    probe_inhibits,
     refractory_period,
     run_suite,
     sensitivity,
@@ -145,3 +146,21 @@ def test_magnet_rate_near_replacement_is_detected() -> None:
 def test_wire_programming_round_trips() -> None:
     prog = VVI.replace(ventricular_sensitivity_mv=3.5, hysteresis_rate_ppm=70)
     assert programming_from_wire(prog.to_wire_units()) == prog
+
+
+@pytest.mark.parametrize("phase_ms", [0, 97, 211, 263, 331])
+def test_sync_pulses_work_from_any_phase_of_the_pacing_cycle(phase_ms: int) -> None:
+    # LRI 400 ms, VRP 250 ms: the tightest sync gap. Whatever the device's phase when the AWG
+    # starts, the escape is one LRI (+1 ms detection) after the last sync pulse and the probes
+    # 15 ms either side of the VRP land where intended.
+    prog = Programming(mode=Mode.VVI, lower_rate_ppm=150, upper_rate_ppm=150, vrp_ms=250)
+    bench = _bench(prog)
+    bench.advance_s(phase_ms / 1000)
+    assert escape_interval(bench, prog)[0].value == pytest.approx(401.0, abs=1.0)
+    after_pace = probe_inhibits(bench, prog, 2, 235.0, True, CFG)
+    # The pace comes 1 ms later than designed (the sync pulse is detected on its rise), so the
+    # measured delay is 234 ms.
+    assert after_pace is not None and after_pace[0] is False
+    assert after_pace[1] == pytest.approx(234.0, abs=0.1)
+    inside = probe_inhibits(bench, prog, 2, 265.0, False, CFG)
+    assert inside is not None and inside[0] is True
