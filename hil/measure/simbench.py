@@ -31,10 +31,14 @@ from devicetwin.pacemaker import (
 from hil.instruments.interfaces import (
     AwgChannelSetup,
     ChannelSetup,
+    DeviceProgrammer,
+    Digitizer,
     FloatArray,
+    PacemakerAnalyzer,
     SampleFormat,
     Slope,
     Waveform,
+    WaveformGenerator,
 )
 from hil.measure.errors import BadSignalError
 
@@ -119,6 +123,9 @@ class _SimAwg:
         played = (self._bench.now_us - self._bench.trigger_us) / 1e6
         return float(max(total - played, 0.0))
 
+    def position_s(self, channel: int) -> float:
+        return (self._bench.now_us - self._bench.trigger_us) / 1e6
+
     def value_mv(self, channel: int, t_us: int) -> float:
         """The electrode's mV at device time ``t_us``."""
         wave = self.waves.get(channel)
@@ -168,11 +175,13 @@ class _SimScope:
     def acquire(self, n_points: int, channel: int = 1, timeout_s: float = 5.0) -> Waveform:
         return self.fetch(n_points, channel)
 
-    def fetch(self, n_points: int, channel: int = 1) -> Waveform:
+    def record_time_s(self) -> float:
+        return (self._bench.now_us - self._bench.trigger_us) / 1e6
+
+    def fetch(self, n_points: int, channel: int = 1, start_s: float | None = None) -> Waveform:
         b = self._bench
         dt = 1.0 / self.rate_hz
-        end_s = (b.now_us - b.trigger_us) / 1e6
-        t0 = end_s - n_points * dt
+        t0 = self.record_time_s() - n_points * dt if start_s is None else start_s
         t = t0 + dt * np.arange(n_points, dtype=np.float64)
         v = np.zeros(n_points, dtype=np.float64)
         kind = MarkerKind.AP if channel == 1 else MarkerKind.VP
@@ -245,7 +254,7 @@ class SimBench:
     simulated_time = True
     load_ohm = 500.0
     volts_per_mv = 1e-3
-    analyzer = None
+    analyzer: PacemakerAnalyzer | None = None
 
     def __init__(self, programming: Programming, *, seed: int = 0, noise_v: float = 0.004,
                  tau_ms: float = 5.0, bits: int = 12,
@@ -258,9 +267,10 @@ class SimBench:
         self.tau_ms = tau_ms
         self.bits = bits
         self.paces: list[Any] = []
-        self.awg = _SimAwg(self)
-        self.scope = _SimScope(self)
-        self.programmer = _SimProgrammer(self)
+        self.sim_awg = _SimAwg(self)
+        self.awg: WaveformGenerator = self.sim_awg
+        self.scope: Digitizer = _SimScope(self)
+        self.programmer: DeviceProgrammer | None = _SimProgrammer(self)
 
     def advance_s(self, seconds: float) -> None:
         """Run the device ``seconds`` of simulated time on the AWG's output."""
@@ -268,8 +278,8 @@ class SimBench:
         if n <= 0:
             return
         times = self.now_us + 1000 * np.arange(1, n + 1, dtype=np.int64)
-        a = np.array([self.awg.value_mv(1, int(t)) for t in times])
-        v = np.array([self.awg.value_mv(2, int(t)) for t in times])
+        a = np.array([self.sim_awg.value_mv(1, int(t)) for t in times])
+        v = np.array([self.sim_awg.value_mv(2, int(t)) for t in times])
         a_uv = np.clip(np.round(a * 1000), -32767, 32767).astype(np.int16)
         v_uv = np.clip(np.round(v * 1000), -32767, 32767).astype(np.int16)
         events = self.model.process_samples(int(times[0]), a_uv, v_uv)

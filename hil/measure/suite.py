@@ -20,13 +20,18 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from devicetwin.conformance import Limits, Measurement
 from devicetwin.pacemaker import Mode, Programming
-from hil.instruments.interfaces import AwgChannelSetup, ChannelSetup, FloatArray, Waveform
+from hil.instruments.interfaces import (
+    AwgChannelSetup,
+    ChannelSetup,
+    FloatArray,
+    VisaBench,
+    Waveform,
+)
 from hil.measure.errors import NoPulseError
 from hil.measure.signals import pulse_train
 from hil.measure.waveform import (
@@ -48,6 +53,7 @@ MAGNET_RATE_BOL_PPM = 100.0
 _MAGNET_ON = 3
 _MAGNET_OFF = 4
 _SYNC_PULSES = 4
+_RECORD_WAIT_S = 1.0
 MISSING = math.nan  # an expected value the device did not produce: fails every limit
 _TRAIN_PULSES = 7
 _JUDGE_FROM = 3  # trains are judged after this pulse (sync as above)
@@ -83,7 +89,7 @@ class Capture:
         return [p.t_lead_s * 1e3 for p in self.paces(channel)]
 
 
-def _wait(bench: Any, seconds: float) -> None:
+def _wait(bench: VisaBench, seconds: float) -> None:
     advance = getattr(bench, "advance_s", None)
     if getattr(bench, "simulated_time", False) and callable(advance):
         advance(seconds)
@@ -91,7 +97,7 @@ def _wait(bench: Any, seconds: float) -> None:
         time.sleep(seconds)
 
 
-def setup_bench(bench: Any, settings: SuiteSettings) -> None:
+def setup_bench(bench: VisaBench, settings: SuiteSettings) -> None:
     """Configure the AWG and digitizer channels once."""
     for ch in (1, 2):
         bench.awg.configure_channel(ch, AwgChannelSetup(sample_rate_hz=settings.awg_rate_hz))
@@ -99,7 +105,7 @@ def setup_bench(bench: Any, settings: SuiteSettings) -> None:
     bench.scope.configure_timebase(settings.scope_rate_hz)
 
 
-def stimulate(bench: Any, stimulus: Stimulus, duration_s: float,
+def stimulate(bench: VisaBench, stimulus: Stimulus, duration_s: float,
               settings: SuiteSettings) -> Capture:
     """Play ``stimulus`` (AWG channel -> volts) from record time 0 for ``duration_s``; capture."""
     for ch in (1, 2):
@@ -108,9 +114,12 @@ def stimulate(bench: Any, stimulus: Stimulus, duration_s: float,
         bench.awg.output(ch, True)
     bench.awg.trigger()
     _wait(bench, duration_s)
+    deadline = time.monotonic() + _RECORD_WAIT_S
+    while bench.scope.record_time_s() < duration_s and time.monotonic() < deadline:
+        time.sleep(0.002)  # the record completes a few ms after the wall clock
     n = round(duration_s * settings.scope_rate_hz)
-    wa = bench.scope.fetch(n, 1)
-    wv = bench.scope.fetch(n, 2)
+    wa = bench.scope.fetch(n, 1, 0.0)
+    wv = bench.scope.fetch(n, 2, 0.0)
     for ch in (1, 2):
         bench.awg.output(ch, False)
     cfg = PulseSettings(
@@ -122,10 +131,11 @@ def stimulate(bench: Any, stimulus: Stimulus, duration_s: float,
     return Capture(find_pulses(wa, cfg), find_pulses(wv, cfg), (wa, wv))
 
 
-def program(bench: Any, programming: Programming) -> None:
+def program(bench: VisaBench, programming: Programming) -> None:
     """Send the whole programming through the bench's programmer (if it has one)."""
     if bench.programmer is not None:
-        bench.programmer.program(dict(programming.to_wire_units()))
+        params: dict[str | int, int] = dict(programming.to_wire_units().items())
+        bench.programmer.program(params)
 
 
 def lri_ms(programming: Programming) -> float:
@@ -164,7 +174,7 @@ def _refractory_ms(programming: Programming, channel: int) -> int:
 
 # --- pacing output -----------------------------------------------------------------------------
 
-def pacing_output(bench: Any, programming: Programming,
+def pacing_output(bench: VisaBench, programming: Programming,
                   settings: SuiteSettings | None = None, *,
                   evidence: list[Capture] | None = None) -> list[Measurement]:
     """Pacing interval and rate, pulse amplitude (leading, trailing, mean), width, energy and
@@ -256,7 +266,7 @@ def _paces_between(cap: Capture, channel: int, lo_ms: float, hi_ms: float) -> li
     return [t for t in cap.leads_ms(channel) if lo_ms <= t < hi_ms]
 
 
-def escape_interval(bench: Any, programming: Programming,
+def escape_interval(bench: VisaBench, programming: Programming,
                     settings: SuiteSettings | None = None) -> list[Measurement]:
     """Escape interval after a sensed test pulse (AAI/VVI): two supra-threshold pulses (the
     second is sensed whatever the first met), then the first pace; measured from the second
@@ -282,7 +292,7 @@ def _name(ch: int) -> str:
     return "atrial" if ch == 1 else "ventricular"
 
 
-def probe_inhibits(bench: Any, programming: Programming, ch: int, delay_ms: float,
+def probe_inhibits(bench: VisaBench, programming: Programming, ch: int, delay_ms: float,
                    after_pace: bool, cfg: SuiteSettings) -> tuple[bool, float] | None:
     """One refractory probe: sync pulses, then a probe ``delay_ms`` after the pace that follows
     them (``after_pace``) or after the last sync pulse. Returns (inhibited, actual delay)."""
@@ -310,7 +320,7 @@ def probe_inhibits(bench: Any, programming: Programming, ch: int, delay_ms: floa
     return inhibited, probe - anchor
 
 
-def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
+def refractory_period(bench: VisaBench, programming: Programming, *, after_pace: bool,
                       settings: SuiteSettings | None = None) -> list[Measurement]:
     """Paced (``after_pace``) or sensed refractory period (AAI: ARP, VVI: VRP): bisect the
     probe's delay until the shortest delay that inhibits, to ``refractory_resolution_ms``."""
@@ -342,7 +352,7 @@ def refractory_period(bench: Any, programming: Programming, *, after_pace: bool,
                f"bracket {hi - lo:.2g} ms)")]
 
 
-def train_inhibits(bench: Any, programming: Programming, ch: int, amplitude_mv: float,
+def train_inhibits(bench: VisaBench, programming: Programming, ch: int, amplitude_mv: float,
                    polarity: int, cfg: SuiteSettings) -> bool:
     """Seven triangles at (refractory + LRI) / 2: inhibited when no pace follows the fourth
     (three periods, longer than the LRI, so a device that ignores them paces there)."""
@@ -355,7 +365,7 @@ def train_inhibits(bench: Any, programming: Programming, ch: int, amplitude_mv: 
     return not _paces_between(cap, ch, onsets[_JUDGE_FROM], dur)
 
 
-def sensitivity(bench: Any, programming: Programming,
+def sensitivity(bench: VisaBench, programming: Programming,
                 settings: SuiteSettings | None = None) -> list[Measurement]:
     """Sensitivity threshold, both polarities: bisection on the triangle's amplitude between
     0.25x and 2x the programmed sensitivity; the threshold is the smallest amplitude that
@@ -384,7 +394,7 @@ def sensitivity(bench: Any, programming: Programming,
 
 # --- demand, asynchronous, magnet ---------------------------------------------------------------
 
-def _measured_interval_ms(bench: Any, programming: Programming, cfg: SuiteSettings) -> float:
+def _measured_interval_ms(bench: VisaBench, programming: Programming, cfg: SuiteSettings) -> float:
     ch = _paced_channel(programming.mode)
     cap = stimulate(bench, {}, 3.2 * lri_ms(programming) / 1000.0, cfg)
     pulses = cap.paces(ch)
@@ -396,7 +406,7 @@ def _measured_interval_ms(bench: Any, programming: Programming, cfg: SuiteSettin
     return mean_interval_ms(pulses).value
 
 
-def _paces_during_train(bench: Any, programming: Programming, ch: int, period_ms: float,
+def _paces_during_train(bench: VisaBench, programming: Programming, ch: int, period_ms: float,
                         cfg: SuiteSettings, count: int = _TRAIN_PULSES) -> int:
     amp = 3.0 * _sensitivity_mv(programming, ch)
     onsets = [100.0 + k * period_ms for k in range(count)]
@@ -405,7 +415,7 @@ def _paces_during_train(bench: Any, programming: Programming, ch: int, period_ms
     return len(_paces_between(cap, ch, onsets[_JUDGE_FROM], dur))
 
 
-def demand_test(bench: Any, programming: Programming,
+def demand_test(bench: VisaBench, programming: Programming,
                 settings: SuiteSettings | None = None) -> list[Measurement]:
     """Underdrive at 85 % of the measured rate (the device must pace) and overdrive at 115 %
     (it must be inhibited), with supra-threshold triangles on the sensed channel."""
@@ -424,7 +434,7 @@ def demand_test(bench: Any, programming: Programming,
     ]
 
 
-def asynchronous_test(bench: Any, programming: Programming, *, reprogram: bool = True,
+def asynchronous_test(bench: VisaBench, programming: Programming, *, reprogram: bool = True,
                       settings: SuiteSettings | None = None) -> list[Measurement]:
     """The asynchronous mode (VOO/AOO/DOO of the programming) paces at the LRI regardless of
     an overdrive train of supra-threshold triangles. ``reprogram=False`` leaves the device as
@@ -450,7 +460,7 @@ def asynchronous_test(bench: Any, programming: Programming, *, reprogram: bool =
                lri + TOL_MS, f"pacing interval in {asyn.mode.value} under an overdrive train")]
 
 
-def magnet_rate(bench: Any, programming: Programming,
+def magnet_rate(bench: VisaBench, programming: Programming,
                 settings: SuiteSettings | None = None) -> list[Measurement]:
     """Magnet rate (Magnet state): 100 ppm at beginning of life, interval +-8 ms."""
     cfg = settings or SuiteSettings()
@@ -469,7 +479,7 @@ def magnet_rate(bench: Any, programming: Programming,
                60000.0 / (nominal - TOL_MS), "asynchronous rate with the magnet applied (BOL)")]
 
 
-def run_suite(bench: Any, programming: Programming,
+def run_suite(bench: VisaBench, programming: Programming,
               settings: SuiteSettings | None = None, *,
               evidence: list[Capture] | None = None) -> list[Measurement]:
     """Program the device, then run every test that applies to its mode, in order.
