@@ -274,7 +274,7 @@ class SimBench:
 
     def advance_s(self, seconds: float) -> None:
         """Run the device ``seconds`` of simulated time on the AWG's output."""
-        n = round(seconds * 1000)
+        n = math.ceil(seconds * 1000 - 1e-9)
         if n <= 0:
             return
         times = self.now_us + 1000 * np.arange(1, n + 1, dtype=np.int64)

@@ -89,10 +89,15 @@ class Capture:
         return [p.t_lead_s * 1e3 for p in self.paces(channel)]
 
 
+def _simulated(bench: VisaBench) -> bool:
+    """True when the bench runs in simulated time (it has ``simulated_time`` and ``advance_s``)."""
+    return bool(getattr(bench, "simulated_time", False)) and callable(
+        getattr(bench, "advance_s", None))
+
+
 def _wait(bench: VisaBench, seconds: float) -> None:
-    advance = getattr(bench, "advance_s", None)
-    if getattr(bench, "simulated_time", False) and callable(advance):
-        advance(seconds)
+    if _simulated(bench):
+        bench.advance_s(seconds)  # type: ignore[attr-defined]
     else:
         time.sleep(seconds)
 
@@ -115,7 +120,8 @@ def stimulate(bench: VisaBench, stimulus: Stimulus, duration_s: float,
     bench.awg.trigger()
     _wait(bench, duration_s)
     deadline = time.monotonic() + _RECORD_WAIT_S
-    while bench.scope.record_time_s() < duration_s and time.monotonic() < deadline:
+    while (not _simulated(bench) and bench.scope.record_time_s() < duration_s
+           and time.monotonic() < deadline):
         time.sleep(0.002)  # the record completes a few ms after the wall clock
     n = round(duration_s * settings.scope_rate_hz)
     wa = bench.scope.fetch(n, 1, 0.0)
