@@ -25,13 +25,32 @@ import numpy.typing as npt
 
 from devicetwin.pacemaker import Programming
 from firmware_bridge import DeviceClient
-from firmware_bridge.errors import BridgeError
-from firmware_bridge.messages import Event, Events, Hello, Stream, Telemetry
-from firmware_bridge.wire import Battery, Mode, ResetKind, StateCommand, WireChamber, WireKind
+from firmware_bridge.errors import BridgeError, DeviceNackError
+from firmware_bridge.messages import (
+    Ack,
+    Event,
+    Events,
+    Hello,
+    Interrogation,
+    Nack,
+    Program,
+    Stream,
+    Telemetry,
+)
+from firmware_bridge.wire import (
+    Battery,
+    Mode,
+    ParamId,
+    ResetKind,
+    StateCommand,
+    WireChamber,
+    WireKind,
+)
 from hil.errors import HilError
 from hil.instruments.bench import EMULATED, Bench, open_bench
 from hil.instruments.errors import InstrumentError
 from hil.instruments.interfaces import AwgChannelSetup, ChannelSetup
+from hil.instruments.programmer import BridgeProgrammer
 from hil.session.device import DeviceConnection, DeviceError, DeviceIdentity
 from hil.session.mapping import wire_parameters
 from hil.session.realtime import RealtimeOptions
@@ -268,6 +287,38 @@ class VisaDeviceConnection(DeviceConnection):
             raise DeviceError(f"device {self.spec!r} refused the programming: {err}",
                               name="programming", value=str(err),
                               expected="an ACK") from err
+
+    def _programmer(self) -> BridgeProgrammer:
+        prog = self.bench.programmer
+        if prog is None:
+            raise DeviceError("no programmer on this bench", name="device", value=None,
+                              expected="a device resource")
+        return prog
+
+    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
+        """A PROGRAM of wire values as given through the programmer: None when the device
+        accepted it, else its NACK (for checking that a device refuses a programming)."""
+        prog = self._programmer()
+        pairs = tuple((int(ParamId.by_name(k)), int(v)) for k, v in params.items())
+        try:
+            with prog.lock:
+                prog.client.request(Program(pairs), Ack)
+        except DeviceNackError as err:
+            if isinstance(err.received, Nack):
+                return err.received
+            raise self._explain(err) from err
+        except BridgeError as err:
+            raise self._explain(err) from err
+        return None
+
+    def interrogate(self) -> Interrogation:
+        """The device's state, active mode and permanent programming (through the programmer)."""
+        prog = self._programmer()
+        try:
+            with prog.lock:
+                return prog.client.interrogate()
+        except BridgeError as err:
+            raise self._explain(err) from err
 
     def tick(self, t0_us: int, atrial_uv: npt.NDArray[np.int16],
              ventricular_uv: npt.NDArray[np.int16],

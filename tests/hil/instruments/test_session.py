@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devicetwin.pacemaker import MarkerKind
+from devicetwin.pacemaker import MarkerKind, Mode, Programming
+from firmware_bridge.wire import ParamId
 from hil.instruments.session import detect_pulses
 from hil.scenarios import parse_scenario
+from hil.session.device import DeviceError
 from hil.session.realtime import RealtimeOptions
 from hil.session.runner import run_scenario
 
@@ -109,3 +111,19 @@ def test_cli_takes_the_instrument_options() -> None:
     assert args.via == "visa"
     assert args.awg == "TCPIP::10.0.0.5::5025::SOCKET"
     assert args.scope is None and args.analyzer is None
+
+
+def test_connection_programs_interrogates_and_gets_refusals() -> None:
+    from hil.instruments.session import VisaDeviceConnection
+
+    with VisaDeviceConnection("emulated") as dev:
+        assert dev.identity.spec == "visa:emulated"
+        assert dev.identity.max_window_samples == 100
+        dev.program(Programming.nominal(Mode.VVI).replace(lower_rate_ppm=70))
+        params = {ParamId(p).name.lower(): v for p, v in dev.interrogate().params}
+        assert params["lower_rate_ppm"] == 70
+        # A-18 rule 1: an upper rate below the lower rate is refused
+        nack = dev.program_raw({"lower_rate_ppm": 100, "upper_rate_ppm": 90})
+        assert nack is not None
+        with pytest.raises(DeviceError, match="lock-step"):
+            dev.tick(0, np.zeros(1, np.int16), np.zeros(1, np.int16), np.zeros(1, np.int16))
