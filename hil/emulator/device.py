@@ -153,13 +153,15 @@ class EmulatedDevice:
                 f" running={self.running()})")
 
 
-def _start_host(program: Path, fault: str | None, log_path: Path) -> EmulatedDevice:
+def _start_host(program: Path, fault: str | None, log_path: Path,
+                corrupt_store: bool = False) -> EmulatedDevice:
     master, slave = os.openpty()
+    extra = ["--corrupt-store"] if corrupt_store else []
     try:
         tty.setraw(slave)
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [str(program), "--uart-fd", str(master)],
+                [str(program), "--uart-fd", str(master), *extra],
                 pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 close_fds=True,
             )
@@ -230,8 +232,8 @@ def _boot_qemu_guest(dev: EmulatedDevice, port: int, deadline: float) -> None:
             time.sleep(0.001)
 
 
-def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = None
-                 ) -> EmulatedDevice:
+def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = None,
+                 *, corrupt_store: bool = False) -> EmulatedDevice:
     """Build (on first use) and start the reference firmware; return the running device.
 
     Parameters
@@ -241,15 +243,22 @@ def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = N
     fault:
         A seeded fault name (``python -m hil.emulator --list-faults``) or None for the clean
         firmware.
+    corrupt_store:
+        Damage the emulated non-volatile parameter store before boot (host target only): a
+        correct firmware then starts in power-on reset (A-15).
 
     Raises
     ------
     ToolchainMissingError, FirmwareBuildError, DeviceStartError, UnknownFaultError
     """
+    if corrupt_store and target != "host":
+        raise DeviceStartError(
+            f"corrupt_store is only available on the host target, not {target!r}",
+            name="corrupt_store", value=target, expected="host")
     program = build_firmware(target, fault)
     fd, name = tempfile.mkstemp(prefix=f"devicetwin-{target}-", suffix=".log")
     os.close(fd)
     log_path = Path(name)
     if target == "host":
-        return _start_host(program, fault, log_path)
+        return _start_host(program, fault, log_path, corrupt_store)
     return _start_qemu(program, fault, log_path)

@@ -157,8 +157,19 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
     mode = r.get(device, ("device", "mode"), str, "a pacing mode such as DDD", required=True)
     parameters = r.get(device, ("device", "parameters"), dict, "a table of parameters", {})
     for key in device:
-        if key not in ("mode", "parameters"):
-            raise r.fail(("device", key), f"unknown field '{key}'", key, "mode, parameters")
+        if key not in ("mode", "parameters", "start", "must_refuse"):
+            raise r.fail(("device", key), f"unknown field '{key}'", key,
+                         "mode, parameters, start, must_refuse")
+    device_start = r.get(device, ("device", "start"), str, "normal or corrupt_store", "normal")
+    if device_start not in ("normal", "corrupt_store"):
+        raise r.fail(("device", "start"), f"unknown start {device_start!r}", device_start,
+                     "normal or corrupt_store")
+    must_refuse = r.get(device, ("device", "must_refuse"), list,
+                        "a list of tables of parameter changes", [])
+    for i, entry in enumerate(must_refuse):
+        if not isinstance(entry, dict) or not entry:
+            raise r.fail(("device", "must_refuse"), f"entry {i} ({entry!r}) is not a table "
+                         "of parameter changes", entry, "{ name = value, ... }")
 
     timeline = []
     entries = r.get(doc, ("timeline",), list, "an array of [[timeline]] tables", [])
@@ -212,6 +223,7 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
         duration_us=round(duration_s * 1_000_000), seed=seed, condition=condition,
         condition_overrides=dict(overrides), mode=mode, parameters=dict(parameters),
         timeline=tuple(timeline), expect=expect, tolerance_ms=tolerance_ms,
+        device_start=device_start, must_refuse=tuple(dict(e) for e in must_refuse),
         source=None if file.startswith("<") else Path(file),
     )
     for check in checks:

@@ -90,6 +90,11 @@ class Scenario:
     parameters: Mapping[str, Any]
     timeline: tuple[TimelineEntry, ...] = ()
     expect: Expectations = field(default_factory=Expectations)
+    #: ``normal``, or ``corrupt_store``: the emulated device powers up with a damaged parameter
+    #: store and must start in power-on reset (A-15); the twin starts there too.
+    device_start: str = "normal"
+    #: Programmings (changes to ``parameters``) the device must refuse with a NACK (A-18).
+    must_refuse: tuple[Mapping[str, Any], ...] = ()
     tolerance_ms: float = 8.0
     source: Path | None = None
 

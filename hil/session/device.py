@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -15,8 +16,9 @@ import numpy.typing as npt
 from devicetwin.pacemaker import MarkerEvent, Programming
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
-from firmware_bridge.errors import BridgeError
-from firmware_bridge.messages import Hello, Tick
+from firmware_bridge.errors import BridgeError, DeviceFaultError, DeviceNackError
+from firmware_bridge.messages import Ack, Hello, Interrogation, Nack, Program, Tick
+from firmware_bridge.wire import ParamId
 from hil.errors import HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
@@ -84,7 +86,7 @@ class DeviceConnection:
     """
 
     def __init__(self, spec: str, *, fault: str | None = None, key: bytes | None = None,
-                 timeout_s: float = 5.0) -> None:
+                 timeout_s: float = 5.0, corrupt_store: bool = False) -> None:
         self.spec = spec
         self.fault = fault
         self._emulated: Any = None
@@ -92,10 +94,15 @@ class DeviceConnection:
         if target is None and fault is not None:
             raise DeviceError(f"fault {fault!r} needs an emulated device, not {spec!r}",
                               name="fault", value=fault, expected="device emulated or qemu")
+        if corrupt_store and target != "host":
+            raise DeviceError(
+                f"a corrupt parameter store can only be staged on the emulated host device, "
+                f"not {spec!r}", name="device", value=spec, expected="emulated")
         if target is not None:
             from hil.emulator import start_device
 
-            self._emulated = start_device(target, fault)  # type: ignore[arg-type]
+            self._emulated = start_device(target, fault,  # type: ignore[arg-type]
+                                          corrupt_store=corrupt_store)
             url = self._emulated.url
             key = key or DEV_KEY
         else:
@@ -103,9 +110,12 @@ class DeviceConnection:
             if key is None and os.environ.get("DEVICETWIN_KEY_FILE"):
                 key = read_key_file(os.environ["DEVICETWIN_KEY_FILE"])
         self.url = url
+        #: ERROR frames the device sent on its own before answering HELLO (e.g. a corrupt
+        #: parameter store found at boot): "code: text" strings.
+        self.boot_reports: list[str] = []
         try:
             self.client = DeviceClient.open(url, key=key, timeout_s=timeout_s)
-            self.hello: Hello = self.client.connect()
+            self.hello: Hello = self._hello()
         except BridgeError as err:
             self.close()
             raise self._explain(err) from err
@@ -116,6 +126,17 @@ class DeviceConnection:
             protocol_version=self.hello.protocol_version,
             max_window_samples=self.hello.max_window_samples, fault=fault,
         )
+
+    def _hello(self) -> Hello:
+        """HELLO, keeping (not failing on) error reports the device sent at boot."""
+        for _ in range(4):
+            try:
+                return self.client.connect()
+            except DeviceFaultError as err:
+                report = err.received
+                self.boot_reports.append(
+                    f"{getattr(report, 'code', '?')}: {getattr(report, 'text', report)}")
+        return self.client.connect()
 
     def _explain(self, err: BaseException) -> HilError:
         if self._emulated is not None:
@@ -131,6 +152,27 @@ class DeviceConnection:
                 k: v for k, v in wire_parameters(programming).items()
             }
             self.client.program(params)
+        except BridgeError as err:
+            raise self._explain(err) from err
+
+    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
+        """Send a PROGRAM of wire values as given (no validation here): None when the device
+        accepted it, else its NACK. For checking that a device refuses invalid programmings."""
+        pairs = tuple((int(ParamId.by_name(k)), int(v)) for k, v in params.items())
+        try:
+            self.client.request(Program(pairs), Ack)
+        except DeviceNackError as err:
+            if isinstance(err.received, Nack):
+                return err.received
+            raise self._explain(err) from err
+        except BridgeError as err:
+            raise self._explain(err) from err
+        return None
+
+    def interrogate(self) -> Interrogation:
+        """The device's state, active mode and permanent programming."""
+        try:
+            return self.client.interrogate()
         except BridgeError as err:
             raise self._explain(err) from err
 

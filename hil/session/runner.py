@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,14 @@ from devicetwin.conformance import (
 )
 from devicetwin.heart import Heart, get_condition
 from devicetwin.pacemaker import (
+    PARAMETERS,
     DeviceState,
     LowerRateTiming,
     PacemakerModel,
     Programming,
+    ProgrammingError,
     interval_ms,
+    state_programming,
 )
 from firmware_bridge.wire import StateCommand
 from hil.errors import HilError
@@ -253,10 +256,25 @@ def run_scenario(
     device_actions = schedule_on_heart(heart, scenario.timeline)
     out = Path(out_dir) if out_dir is not None else None
     recorder = SessionRecorder(out) if out is not None else None
-    twin = PacemakerModel(programming, follower=True)
+    corrupt = scenario.device_start == "corrupt_store"
+    refusals = _refusal_probes(scenario, programming)
+    start_state = DeviceState.POWER_ON_RESET if corrupt else DeviceState.PERMANENT
+    twin = PacemakerModel(programming, state=start_state, follower=True)
+    setup_criteria: list[Criterion] = []
     try:
-        with _connect(device, fault, key, via, instruments or {}) as dev:
-            dev.program(programming)
+        with _connect(device, fault, key, via, instruments or {}, corrupt) as dev:
+            for changes, wire in refusals:
+                nack = dev.program_raw(wire)
+                setup_criteria.append(Criterion(
+                    f"programming.refused[{_describe(changes)}]", nack is not None,
+                    "ACK" if nack is None else f"NACK {nack.reason.name}", "NACK", "A-18"))
+            if corrupt:
+                state = dev.interrogate().state
+                setup_criteria.append(Criterion(
+                    "device.power_on_reset_after_corrupt_store",
+                    state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
+            else:
+                dev.program(programming)
 
             def apply(entry: TimelineEntry) -> None:
                 if entry.action == "magnet":
@@ -302,13 +320,15 @@ def run_scenario(
                            key=lambda e: e.t_us)
     conf = match(output.device_events, twin_events,
                  MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
-    monitors = run_monitors(monitored, timing_limits(programming, scenario.tolerance_ms),
+    # the monitors judge the programming the device runs: power-on reset after a corrupt store
+    running = state_programming(start_state) or programming
+    monitors = run_monitors(monitored, timing_limits(running, scenario.tolerance_ms),
                             activations=activations_for_monitors(output.heart_events),
                             end_us=end_us)
     result = RunResult(
         scenario=scenario, programming=programming, device=identity, loop=output,
         conformance=conf, monitors=monitors,
-        criteria=_judge(scenario, conf, monitors) + rt_criteria,
+        criteria=setup_criteria + _judge(scenario, conf, monitors) + rt_criteria,
         realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
         out_dir=out, realtime=rt_summary,
     )
@@ -319,8 +339,43 @@ def run_scenario(
     return result
 
 
+def _describe(changes: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in changes.items())
+
+
+def _refusal_probes(scenario: Scenario, programming: Programming
+                    ) -> list[tuple[Mapping[str, Any], dict[str, int]]]:
+    """The wire programmings a scenario expects the device to refuse (A-18).
+
+    Each is the scenario's programming with the listed changes. The reference model must refuse
+    it too, else the scenario's expectation is wrong and the run stops with an error.
+    """
+    probes = []
+    for changes in scenario.must_refuse:
+        unknown = [k for k in changes if k not in PARAMETERS]
+        if unknown:
+            raise HilError(f"scenario {scenario.name!r}: must_refuse names unknown parameter "
+                           f"{unknown[0]!r}", name="must_refuse", value=unknown[0],
+                           expected="a parameter name")
+        try:
+            programming.replace(**changes)
+        except ProgrammingError:
+            pass
+        else:
+            raise HilError(
+                f"scenario {scenario.name!r} expects the device to refuse {_describe(changes)}, "
+                "but the specification allows it", name="must_refuse", value=dict(changes),
+                expected="a programming the reference model rejects")
+        wire = programming.to_wire_units()
+        for name, value in changes.items():
+            spec = PARAMETERS[name]
+            wire[spec.wire_name] = spec.to_wire(value)
+        probes.append((changes, wire))
+    return probes
+
+
 def _connect(device: str, fault: str | None, key: bytes | None, via: str,
-             instruments: dict[str, str]) -> DeviceConnection:
+             instruments: dict[str, str], corrupt_store: bool = False) -> DeviceConnection:
     if via == "visa":
         from hil.instruments.session import VisaDeviceConnection
 
@@ -328,7 +383,7 @@ def _connect(device: str, fault: str | None, key: bytes | None, via: str,
                                     awg=instruments.get("awg", "emulated"),
                                     scope=instruments.get("scope", "emulated"),
                                     analyzer=instruments.get("analyzer"))
-    return DeviceConnection(device, fault=fault, key=key)
+    return DeviceConnection(device, fault=fault, key=key, corrupt_store=corrupt_store)
 
 
 def summary_json(result: RunResult) -> str:

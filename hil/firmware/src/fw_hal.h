@@ -28,5 +28,8 @@ void hal_exit(int status);
 uint16_t hal_lead_impedance_ohm(int ventricular);
 /* Name of the target ("host", "lm3s6965"). */
 const char *hal_target_name(void);
+/* True when the emulated non-volatile parameter store is to be damaged before boot (a bench
+ * test of A-15's fallback to power-on-reset settings); always false on real hardware. */
+int hal_corrupt_store_at_boot(void);
 
 #endif

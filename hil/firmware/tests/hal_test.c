@@ -30,3 +30,4 @@ void hal_console(const char *text) { (void)text; }
 void hal_exit(int status) { (void)status; }
 uint16_t hal_lead_impedance_ohm(int ventricular) { return ventricular ? 520u : 480u; }
 const char *hal_target_name(void) { return "test"; }
+int hal_corrupt_store_at_boot(void) { return 0; }

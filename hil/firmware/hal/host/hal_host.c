@@ -123,16 +123,25 @@ const char *hal_target_name(void)
     return "host";
 }
 
+static int g_corrupt_store;
+
+int hal_corrupt_store_at_boot(void)
+{
+    return g_corrupt_store;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--uart-fd") == 0 && i + 1 < argc) {
             g_in = g_out = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--corrupt-store") == 0) {
+            g_corrupt_store = 1;
         } else if (strcmp(argv[i], "--fault-name") == 0) {
             printf("%s\n", fw_fault_name());
             return 0;
         } else {
-            fprintf(stderr, "usage: %s [--uart-fd N] [--fault-name]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--uart-fd N] [--corrupt-store] [--fault-name]\n", argv[0]);
             return 2;
         }
     }

@@ -151,6 +151,11 @@ uint16_t hal_lead_impedance_ohm(int ventricular)
     return ventricular ? 520u : 480u;
 }
 
+int hal_corrupt_store_at_boot(void)
+{
+    return 0;
+}
+
 const char *hal_target_name(void)
 {
     return "lm3s6965";
