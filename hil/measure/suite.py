@@ -70,7 +70,7 @@ class SuiteSettings:
     scope_rate_hz: float = 100_000.0
     scope_range_v: float = 20.0
     refractory_resolution_ms: float = 2.0
-    sensitivity_steps: int = 7
+    sensitivity_steps: int = 6
     pulse: PulseSettings = field(default_factory=PulseSettings)
 
 
@@ -374,7 +374,7 @@ def train_inhibits(bench: VisaBench, programming: Programming, ch: int, amplitud
 def sensitivity(bench: VisaBench, programming: Programming,
                 settings: SuiteSettings | None = None) -> list[Measurement]:
     """Sensitivity threshold, both polarities: bisection on the triangle's amplitude between
-    0.25x and 2x the programmed sensitivity; the threshold is the smallest amplitude that
+    0.5x and 1.5x the programmed sensitivity (1/64 of it after 6 steps); the threshold is the smallest amplitude that
     inhibited. Limits: programmed sensitivity +-20 %."""
     cfg = settings or SuiteSettings()
     ch = _sensing_channel(programming)
@@ -383,7 +383,7 @@ def sensitivity(bench: VisaBench, programming: Programming,
     sens = _sensitivity_mv(programming, ch)
     out = []
     for polarity, tag in ((1, "positive"), (-1, "negative")):
-        lo, hi = 0.25 * sens, 2.0 * sens
+        lo, hi = 0.5 * sens, 1.5 * sens
         found = hi if train_inhibits(bench, programming, ch, hi, polarity, cfg) else MISSING
         for _ in range(0 if math.isnan(found) else cfg.sensitivity_steps):
             mid = (lo + hi) / 2
