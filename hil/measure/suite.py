@@ -374,8 +374,8 @@ def train_inhibits(bench: VisaBench, programming: Programming, ch: int, amplitud
 def sensitivity(bench: VisaBench, programming: Programming,
                 settings: SuiteSettings | None = None) -> list[Measurement]:
     """Sensitivity threshold, both polarities: bisection on the triangle's amplitude between
-    0.5x and 1.5x the programmed sensitivity (1/64 of it after 6 steps); the threshold is the smallest amplitude that
-    inhibited. Limits: programmed sensitivity +-20 %."""
+    0.5x and 1.5x the programmed sensitivity (1/64 of it after 6 steps); the threshold is the
+    smallest amplitude that inhibited. Limits: programmed sensitivity +-20 %."""
     cfg = settings or SuiteSettings()
     ch = _sensing_channel(programming)
     if ch is None:
