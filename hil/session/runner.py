@@ -313,11 +313,12 @@ def run_scenario(
     twin_events = output.twin_events
     monitored = output.device_events
     if via == "visa":  # the instruments see paces only: match paces; the monitors get the
-        # device's paces with the senses of the twin, which saw the device's samples
+        # device's paces with the twin's senses and pace flags (hil.instruments.session)
+        from hil.instruments.session import monitor_events
+
         twin_events = [e for e in twin_events if e.kind.is_pace]
-        monitored = sorted([*output.device_events,
-                            *(e for e in output.twin_events if not e.kind.is_pace)],
-                           key=lambda e: e.t_us)
+        monitored = monitor_events(output.device_events, output.twin_events,
+                                   scenario.tolerance_ms)
     conf = match(output.device_events, twin_events,
                  MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
     # the monitors judge the programming the device runs: power-on reset after a corrupt store

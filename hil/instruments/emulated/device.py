@@ -15,7 +15,10 @@ A thread, every 2 ms while the AWG is triggered:
    amplitude and width (``d0`` = the firmware's clock when streaming began, read by TELEMETRY, as
    hil.session.realtime does).
 
-When the AWG is stopped (``ABOR``/``*RST``) the firmware's session is reset (RESET SESSION).
+The record clock is re-started when the first window of a session is sent (a few ms after
+``*TRG``), so record time is the firmware's time: a programmer command acts at the record time
+the bench estimates from the AWG's playback position. When the AWG is stopped (``ABOR``/``*RST``)
+the firmware's session is reset (RESET SESSION).
 """
 
 from __future__ import annotations
@@ -137,6 +140,10 @@ class AnalogDevice:
                 self._d0_us = self.client.telemetry().time_us
             self._generation = generation
             self.samples_sent = 0
+            with world.lock:  # the firmware starts on the first window, sent just below: the
+                # record clock starts with it (record time = firmware time, not ~2 ms later)
+                if world.generation == generation and world.trigger_wall is not None:
+                    world.trigger_wall = world.clock()
         self._feed()
         self._collect()
 
