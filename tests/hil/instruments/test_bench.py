@@ -3,7 +3,7 @@ and the bench's lifecycle."""
 
 from __future__ import annotations
 
-import os
+import threading
 
 import numpy as np
 import pytest
@@ -41,8 +41,15 @@ def test_pace_on_the_scope_has_the_programmed_amplitude_and_width() -> None:
     assert (wf.record_t0_s - wf.t0_s) % 0.5 == pytest.approx(0.0, abs=2e-3)
 
 
+def _emulator_threads() -> set[str]:
+    return {t.name for t in threading.enumerate()
+            if t.name.startswith(("scpi-", "analog-device", "analyzer"))}
+
+
 def test_exception_inside_the_bench_closes_everything() -> None:
+    before = _emulator_threads()
     with pytest.raises(RuntimeError, match="boom"), open_bench(analyzer="emulated") as bench:
+        assert _emulator_threads() - before  # servers, analyzer and device coupling run
         servers_up = bench.world is not None
         device = bench.device
         awg, scope, analyzer = bench.awg, bench.scope, bench.analyzer
@@ -51,6 +58,7 @@ def test_exception_inside_the_bench_closes_everything() -> None:
     assert not awg.io.is_open and not scope.io.is_open
     assert analyzer is not None and analyzer._port is None
     assert device is not None and not device.running()
+    assert _emulator_threads() <= before
     with pytest.raises(InstrumentConnectionError):
         from hil.instruments.scope import ScpiDigitizer
 
@@ -58,11 +66,12 @@ def test_exception_inside_the_bench_closes_everything() -> None:
 
 
 def test_a_bad_resource_stops_what_was_started() -> None:
-    before = set(os.listdir("/proc/self/fd"))
+    before = _emulator_threads()
     with pytest.raises(InstrumentConnectionError, match=r"TCPIP::127\.0\.0\.1::1::SOCKET"):
-        open_bench(scope="TCPIP::127.0.0.1::1::SOCKET", device=None)
-    leaked = set(os.listdir("/proc/self/fd")) - before
-    assert len(leaked) <= 1  # at most the resource manager's cached handle
+        open_bench(scope="TCPIP::127.0.0.1::1::SOCKET", device=None, analyzer="emulated")
+    # the emulated AWG's server and the analyzer were started before the scope failed to open;
+    # both are gone again
+    assert _emulator_threads() <= before
 
 
 def test_emulated_device_needs_emulated_instruments() -> None:
