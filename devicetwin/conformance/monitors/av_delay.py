@@ -28,12 +28,27 @@ def _av_ms(lim: TimingLimits, vv_ms: I64, sensed: bool) -> I64:
     return avd
 
 
+def _vdd_escape_us(ctx: MonitorContext, vp_k: I64, prev_v: I64) -> I64:
+    """VDD: when the ventricular escape of each VP (positions ``vp_k`` in ``ctx.v_idx``) ends:
+    ``last V + HRI`` after a VS when hysteresis is on (A-9), ``last V + LRI`` otherwise; never
+    (int64 max) for a VP with no previous V event."""
+    lim = ctx.limits
+    far = np.iinfo(np.int64).max
+    prev_k = np.maximum(vp_k - 1, 0)
+    after_vs = ctx.kind_is(ctx.v_idx[prev_k], MarkerKind.VS)
+    hri = lim.hysteresis_interval_ms
+    esc_ms = np.where(after_vs & (hri is not None), hri or lim.lri_ms, lim.lri_ms)
+    out: I64 = np.where(prev_v >= 0, prev_v + esc_ms * MS, far).astype(np.int64)
+    return out
+
+
 def av_delay(ctx: MonitorContext) -> MonitorResult:
     """Each VP that closes an AV delay comes at its expected time +-tol.
 
     The AV delay is started by the last atrial event (AP, or AS/AT in tracking modes) after the
     previous ventricular event. Expected: ``A + AV``, and in tracking modes not before
-    ``last V + URI`` (A-3). Safety paces (checked by the crosstalk monitor) and smoothing paces
+    ``last V + URI`` (A-3); in VDD not after the ventricular escape ``last V + LRI`` (HRI after
+    a VS under hysteresis), which keeps running during the sensed AV delay (A-21). Safety paces (checked by the crosstalk monitor) and smoothing paces
     (whose bound the markers do not carry) are skipped, as are paces in ATR fallback.
     """
     lim = ctx.limits
@@ -78,6 +93,9 @@ def av_delay(ctx: MonitorContext) -> MonitorResult:
         if lim.tracking:
             held = np.where(prev_v[sel] >= 0, prev_v[sel] + lim.uri_ms * MS, 0)
             expected = np.maximum(expected, held)
+        if sensed and lim.base_mode == "VDD":
+            # A-21: the ventricular escape keeps running during the sensed AV delay
+            expected = np.minimum(expected, _vdd_escape_us(ctx, vp_k[sel], prev_v[sel]))
         err_ms = np.abs(vp_t[sel] - expected) / MS
         bad = err_ms > tol
         results.append(Measurement(f"{name}.{mname}", AV_DELAY_REQ, float(err_ms.max()), "ms",

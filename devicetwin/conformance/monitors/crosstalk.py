@@ -23,7 +23,8 @@ CROSSTALK_REQ = "A-7"
 def crosstalk(ctx: MonitorContext) -> MonitorResult:
     """In modes that pace both chambers, no atrial pace may leave the ventricle without a beat.
 
-    For each AP the cycle's deadline is ``max(AP + PAV, last V + URI) + tol``.
+    For each AP the cycle's deadline is ``max(AP + PAV, last V + URI) + tol``; an AP whose
+    deadline lies past the end of the run is not judged.
 
     - ``ap_without_v_event``: no VP, and no VS/PVC outside the safety window
       ``[AP + ventricular blanking, AP + vsp_window)``, before the deadline: a missing V pace
@@ -67,8 +68,10 @@ def crosstalk(ctx: MonitorContext) -> MonitorResult:
     n_vs_all = count_between(vs_t, ap_t, deadline + 1)
     n_vs_win = count_between(vs_t, w_lo - 1, w_hi)
     n_vs_out = n_vs_all - n_vs_win
-    missing = ap_t[(n_vp == 0) & (n_vs_out == 0) & (n_vs_win == 0)]
-    win_unpaced = (n_vs_win > 0) & (n_vp == 0) & (n_vs_out == 0)
+    # a cycle whose deadline lies past the end of the run is not judged: its VP was still due
+    judged = deadline <= ctx.end_us
+    missing = ap_t[judged & (n_vp == 0) & (n_vs_out == 0) & (n_vs_win == 0)]
+    win_unpaced = judged & (n_vs_win > 0) & (n_vp == 0) & (n_vs_out == 0)
     if not lim.safety_pacing and ctx.activations is not None:
         real = ctx.activations.of(Chamber.V, paced=False)
         win_unpaced &= count_between(real, ap_t, deadline + 1) == 0

@@ -23,7 +23,8 @@ def pvc_response(ctx: MonitorContext) -> MonitorResult:
     """Four counts held to zero.
 
     - ``misclassified_v_senses`` (modes that sense the atrium): a PVC marker with an atrial event
-      (AP, AS, AR, AT) since the previous V event, or a VS without one.
+      (AP, AS, AR, AT) since the previous V event (one at the V sense's own instant included,
+      A-21: atrial first), or a VS without one.
     - ``missing_extensions`` (extension programmed): a PVC without a ``PVARP_EXT`` at its time
       (+-tol), unless the previous V event already carried one.
     - ``unexpected_extensions``: a ``PVARP_EXT`` at no PVC (nor at a VP, when PMT termination is
@@ -42,7 +43,8 @@ def pvc_response(ctx: MonitorContext) -> MonitorResult:
     is_pvc = ctx.kind_is(ctx.v_idx, MarkerKind.PVC)
     is_vs = ctx.kind_is(ctx.v_idx, MarkerKind.VS)
     prev_v = np.concatenate([[-1], v_t[:-1]]).astype(np.int64)
-    had_a = count_between(a_any_t, prev_v, v_t) > 0
+    # an atrial event at the V sense's own instant was handled first (A-21): it counts
+    had_a = count_between(a_any_t, prev_v, v_t + 1) > 0
     # the very first V event has no previous one: any atrial event before it counts
     mis = (is_pvc & had_a) | (is_vs & ~had_a)
     out = [count_measurement(f"{name}.misclassified_v_senses", PVC_REQ,

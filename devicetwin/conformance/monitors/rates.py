@@ -51,13 +51,31 @@ def _chamber_events(ctx: MonitorContext, on_atrium: bool) -> I64:
     return ctx.v_idx
 
 
+def _after_hysteresis_ap(ctx: MonitorContext, open_t: I64, close_t: I64) -> BoolArray:
+    """Mask: the last atrial timing event in ``(open_t, close_t)`` is an AP flagged
+    ``HYSTERESIS``."""
+    a_idx = ctx.a_idx
+    out = np.zeros(close_t.shape, dtype=np.bool_)
+    if a_idx.size == 0:
+        return out
+    a_t = ctx.ev.t_us[a_idx]
+    j = np.searchsorted(a_t, close_t, side="left") - 1
+    jj = np.maximum(j, 0)
+    hyst_ap = ctx.kind_is(a_idx, MarkerKind.AP) & ctx.flag(a_idx, PaceFlag.HYSTERESIS)
+    out = (j >= 0) & (a_t[jj] > open_t) & hyst_ap[jj]
+    return out
+
+
 def lower_rate(ctx: MonitorContext) -> MonitorResult:
     """No escape interval longer than the allowed interval + tolerance (A-2, A-9).
 
     The interval is timed on the chamber of the programmed convention: A-A in atrial modes and
     under atrial-based timing with atrial pacing, V-V otherwise. An interval closed by a pace may
-    be at most LRI + tol, or HRI + tol when the pace is flagged ``HYSTERESIS``; one closed by a
+    be at most LRI + tol, or HRI + tol when the pace is flagged ``HYSTERESIS`` (in dual-chamber
+    V-V timing also when it closes the AV delay of a ``HYSTERESIS``-flagged AP); one closed by a
     sense (or still open at the end of the run) may be HRI + tol when hysteresis is programmed.
+    An interval whose two ends differ in the ``MAGNET`` flag spans a magnet on/off change, which
+    restarts timing (A-21), and is not judged.
     Escape paces with no flag giving a reason to be early (sensor, smoothing, upper rate, ...)
     and no tracked atrial sense in their interval must also not come before LRI - tol.
     """
@@ -82,6 +100,14 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
     interval_ms = (close_t - t) // MS
     is_pace = np.concatenate([ctx.kind_is(idx[1:], MarkerKind.AP, MarkerKind.VP), [False]])
     hyst_flag = np.concatenate([ctx.flag(idx[1:], PaceFlag.HYSTERESIS), [False]])
+    if not on_atrium and lim.paces_atrium:
+        # V-V timing in dual-chamber modes: a VP that closes the AV delay of a HYSTERESIS-flagged
+        # AP ends an interval timed by HRI (A-9) even though the VP itself is not flagged
+        hyst_flag |= _after_hysteresis_ap(ctx, t, close_t) & is_pace
+    # an interval that spans a device-state change (magnet on or off, seen as a change of the
+    # MAGNET flag between its two ends) restarts timing (A-21) and is not judged
+    mag = ctx.flag(idx, PaceFlag.MAGNET)
+    spans_state = np.concatenate([mag[1:] != mag[:-1], [False]])
     open_end = np.zeros(t.shape, dtype=np.bool_)
     open_end[-1] = True
     hyst_on = lim.hysteresis_interval_ms is not None
@@ -89,7 +115,7 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
     # The open interval at the end only matters once it is already too long.
     open_limit = (h_lim if hyst_on else l_lim).high or 0
     keep_open = interval_ms > open_limit
-    valid = ~open_end | keep_open
+    valid = (~open_end | keep_open) & ~spans_state
     ms_list = [
         _extreme(f"{name}.longest_interval_ms", LOWER_RATE_REQ, d_l,
                  interval_ms[valid & ~in_h], close_t[valid & ~in_h], l_lim, use_max=True),
@@ -99,7 +125,7 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
                                 interval_ms[valid & in_h], close_t[valid & in_h], h_lim,
                                 use_max=True))
     # Escape paces must not come early either.
-    pace_close = is_pace & ~open_end
+    pace_close = is_pace & ~open_end & ~spans_state
     flags_ok = np.concatenate([~ctx.flag(idx[1:], _EARLY_REASONS), [False]])
     early_ok = pace_close & flags_ok & ~ctx.in_fallback(close_t)
     if not on_atrium and lim.tracking:
