@@ -48,7 +48,8 @@ def av_delay(ctx: MonitorContext) -> MonitorResult:
     The AV delay is started by the last atrial event (AP, or AS/AT in tracking modes) after the
     previous ventricular event. Expected: ``A + AV``, and in tracking modes not before
     ``last V + URI`` (A-3); in VDD not after the ventricular escape ``last V + LRI`` (HRI after
-    a VS under hysteresis), which keeps running during the sensed AV delay (A-21). Safety paces (checked by the crosstalk monitor) and smoothing paces
+    a VS under hysteresis), which keeps running during the sensed AV delay (A-21). Safety
+    paces (checked by the crosstalk monitor) and smoothing paces
     (whose bound the markers do not carry) are skipped, as are paces in ATR fallback.
     """
     lim = ctx.limits

@@ -40,7 +40,8 @@ def test_triggered_pace_into_refractory_ventricle_is_not_loss_of_capture() -> No
     # 21 ms after the depolarisation (inside the 250 ms refractory window)
     s = [ev(0, MarkerKind.VP), ev(400, MarkerKind.VS), ev(401, MarkerKind.VP, PaceFlag.TRIGGERED),
          ev(1401, MarkerKind.VP)]
-    truth = [act(0, Chamber.V, ActivationOrigin.PACED), act(380, Chamber.V, ActivationOrigin.ECTOPIC),
+    truth = [act(0, Chamber.V, ActivationOrigin.PACED),
+             act(380, Chamber.V, ActivationOrigin.ECTOPIC),
              act(401, Chamber.V, ActivationOrigin.PACED, False),
              act(1401, Chamber.V, ActivationOrigin.PACED)]
     r = run_monitors(s, lim, activations=truth)
@@ -61,7 +62,8 @@ def test_atrial_refractory_window_is_200_ms() -> None:
          ev(1000, MarkerKind.AP, PaceFlag.TRIGGERED)]
     # a PAC at 260 (190 ms before the pace at 450: refractory); 210 ms before the pace at 1000
     # an intrinsic P at 790 (outside 200 ms: that non-capture counts)
-    truth = [act(0, Chamber.A, ActivationOrigin.PACED), act(260, Chamber.A, ActivationOrigin.ECTOPIC),
+    truth = [act(0, Chamber.A, ActivationOrigin.PACED),
+             act(260, Chamber.A, ActivationOrigin.ECTOPIC),
              act(450, Chamber.A, ActivationOrigin.PACED, False), act(790, Chamber.A),
              act(1000, Chamber.A, ActivationOrigin.PACED, False)]
     r = run_monitors(s, lim, activations=truth)
