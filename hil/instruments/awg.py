@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from types import TracebackType
 
 import numpy as np
 
 from hil.instruments.errors import InstrumentError, WaveformRangeError
 from hil.instruments.interfaces import AwgChannelSetup, FloatArray, SampleFormat
-from hil.instruments.scpi import ScpiResource
+from hil.instruments.scpi import ScpiInstrument
 
 
-class ScpiAwg:
+class ScpiAwg(ScpiInstrument):
     """An AWG over VISA (Keysight 33500-style command subset, docs/instruments.md).
 
     Samples are given in volts; the driver normalises them with the channel's amplitude and
@@ -21,46 +20,13 @@ class ScpiAwg:
     """
 
     def __init__(self, resource: str, timeout_s: float = 5.0) -> None:
-        self.resource = resource
-        self.io = ScpiResource(resource, timeout_s)
+        super().__init__(resource, timeout_s)
         self._setup: dict[int, AwgChannelSetup] = {}
 
-    # -- lifecycle ----------------------------------------------------------------------------
-    def open(self) -> None:
-        """Open the resource."""
-        self.io.open()
-
-    def close(self) -> None:
-        """Close the resource; closing twice is harmless."""
-        self.io.close()
-
-    def __enter__(self) -> ScpiAwg:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def identify(self) -> str:
-        """``*IDN?``."""
-        return self.io.query("*IDN?")
-
     def reset(self) -> None:
-        """``*RST`` and ``*CLS``, then wait for completion."""
-        self.io.write("*RST")
-        self.io.write("*CLS")
-        self.io.query("*OPC?")
+        """``*RST`` and ``*CLS``, wait for completion, and forget the channel setups."""
+        super().reset()
         self._setup.clear()
-
-    def check_errors(self, command: str = "") -> None:
-        """Raise InstrumentError if the error queue holds anything."""
-        self.io.check(command or "(previous commands)")
-
-    def send(self, command: str) -> None:
-        """Send one command and check the error queue (raises quoting the instrument's error)."""
-        self.io.write(command)
-        self.io.check(command)
 
     # -- configuration -------------------------------------------------------------------------
     def configure_channel(self, channel: int, setup: AwgChannelSetup) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import numpy as np
 
 from hil.instruments.errors import AcquisitionTimeoutError, BlockFormatError, InstrumentError
 from hil.instruments.interfaces import ChannelSetup, Slope, Waveform
-from hil.instruments.scpi import ScpiResource
+from hil.instruments.scpi import ScpiInstrument
 
 
 class Preamble:
@@ -24,51 +22,15 @@ class Preamble:
             float(p) for p in parts[4:])
 
 
-class ScpiDigitizer:
+class ScpiDigitizer(ScpiInstrument):
     """A digitizer over VISA (command subset in docs/instruments.md); int16 (WORD) transfer."""
 
     def __init__(self, resource: str, timeout_s: float = 5.0) -> None:
-        self.resource = resource
-        self.io = ScpiResource(resource, timeout_s)
+        super().__init__(resource, timeout_s)
         self.sample_rate_hz = 0.0
         #: ask ``WAV:TREC?`` for the record time of each transfer (set False for instruments
         #: without a running record)
         self.record_times = True
-
-    def open(self) -> None:
-        """Open the resource."""
-        self.io.open()
-
-    def close(self) -> None:
-        """Close the resource; closing twice is harmless."""
-        self.io.close()
-
-    def __enter__(self) -> ScpiDigitizer:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def identify(self) -> str:
-        """``*IDN?``."""
-        return self.io.query("*IDN?")
-
-    def reset(self) -> None:
-        """``*RST`` and ``*CLS``."""
-        self.io.write("*RST")
-        self.io.write("*CLS")
-        self.io.query("*OPC?")
-
-    def check_errors(self, command: str = "") -> None:
-        """Raise InstrumentError if the error queue holds anything."""
-        self.io.check(command or "(previous commands)")
-
-    def send(self, command: str) -> None:
-        """Send one command and check the error queue."""
-        self.io.write(command)
-        self.io.check(command)
 
     def _batch(self, cmds: list[str]) -> None:
         for c in cmds:

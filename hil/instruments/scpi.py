@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -291,3 +292,47 @@ def float32_le(samples: npt.NDArray[np.float64]) -> bytes:
 def int16_le(codes: npt.NDArray[np.int64] | npt.NDArray[np.int16]) -> bytes:
     """Codes as little-endian int16 bytes."""
     return np.asarray(codes, dtype="<i2").tobytes()
+
+
+class ScpiInstrument:
+    """What every SCPI instrument driver shares: the resource, its lifecycle and the IEEE 488.2
+    common commands. Drivers add their own subsystem commands."""
+
+    def __init__(self, resource: str, timeout_s: float = 5.0) -> None:
+        self.resource = resource
+        self.io = ScpiResource(resource, timeout_s)
+
+    def open(self) -> None:
+        """Open the resource."""
+        self.io.open()
+
+    def close(self) -> None:
+        """Close the resource; closing twice is harmless."""
+        self.io.close()
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def identify(self) -> str:
+        """``*IDN?``."""
+        return self.io.query("*IDN?")
+
+    def reset(self) -> None:
+        """``*RST`` and ``*CLS``, then wait for completion (``*OPC?``)."""
+        self.io.write("*RST")
+        self.io.write("*CLS")
+        self.io.query("*OPC?")
+
+    def check_errors(self, command: str = "") -> None:
+        """Raise InstrumentError if the error queue holds anything."""
+        self.io.check(command or "(previous commands)")
+
+    def send(self, command: str) -> None:
+        """Send one command and check the error queue (raises quoting the instrument's error)."""
+        self.io.write(command)
+        self.io.check(command)
