@@ -20,11 +20,18 @@ from devicetwin.conformance.matching import (
     TimingErrorStats,
     match,
 )
-from devicetwin.conformance.monitors import MonitorReport, MonitorResult, PmtRun, run_monitors
+from devicetwin.conformance.monitors import (
+    HAZARD_MONITOR,
+    MonitorReport,
+    MonitorResult,
+    PmtRun,
+    run_monitors,
+)
 from devicetwin.conformance.stream import Activation, ActivationOrigin, EventArrays
 from devicetwin.conformance.verdicts import Limits, Measurement, Verdict, judge
 
 __all__ = [
+    "HAZARD_MONITOR",
     "Activation",
     "ActivationOrigin",
     "ConformanceError",

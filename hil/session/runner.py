@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devicetwin.conformance import LowerRateTiming as ConfTiming
 from devicetwin.conformance import (
+    HAZARD_MONITOR,
     MatchResult,
     MatchTolerance,
     MonitorReport,
@@ -23,6 +23,7 @@ from devicetwin.conformance import (
     match,
     run_monitors,
 )
+from devicetwin.conformance import LowerRateTiming as ConfTiming
 from devicetwin.heart import Heart, get_condition
 from devicetwin.pacemaker import (
     PARAMETERS,
@@ -194,12 +195,14 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> li
     return out
 
 
+#: The monitor whose verdicts stand as evidence of each hazard, by hazard name.
+_MONITOR_OF_HAZARD = {h.value: monitor for h, monitor in HAZARD_MONITOR.items()}
+
+
 def _hazard_of(verdict_name: str) -> str:
+    """The hazard a verdict is evidence of (its monitor's hazard), or '' for none."""
     head = verdict_name.split(".")[0]
-    return {"pmt": "pmt", "upper_rate": "upper_rate", "crosstalk": "crosstalk",
-            "noise": "noise_reversion", "capture": "loss_of_capture", "far_field":
-            "far_field_oversensing", "atr": "atrial_tachyarrhythmia_handling",
-            "pvc": "pvc_response"}.get(head, head)
+    return next((h for h, m in _MONITOR_OF_HAZARD.items() if m == head), "")
 
 
 def build_heart(scenario: Scenario) -> Heart:
