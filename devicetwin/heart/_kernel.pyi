@@ -65,14 +65,16 @@ class Tissue:
         stop_on_crossing: bool = ...,
     ) -> int: ...
 
-_Resume = Callable[[int, int, npt.NDArray[np.float64], int], tuple[Any, list[Any]]]
+_Resume = Callable[[Any, int, int, npt.NDArray[np.float64], int, list[Any]], tuple[Any, list[Any]]]
 
 class FastWindow:
     def __init__(
         self,
         tissue: Tissue,
         output_type: type,
-        resume: Callable[[], _Resume | None],
+        owner_ref: Callable[[], Any],
+        on_crossings: Callable[[Any, list[Any]], None],
+        resume: _Resume,
         egm_names: tuple[str, ...],
         ecg_names: tuple[str, ...],
         dt_us: int,

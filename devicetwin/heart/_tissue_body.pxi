@@ -17,6 +17,7 @@ from types import MemberDescriptorType
 
 import numpy as np
 
+cimport cython
 cimport numpy as cnp
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyTypeObject
@@ -381,23 +382,28 @@ def cpu_has_avx2_fma():
 cdef long long _HOLD_GIL_STEPS = 50
 
 #: The fields of the output record, in the order FastWindow fills them.
-OUTPUT_FIELDS = ("t0_us", "egm_mv", "ecg_mv", "activity_milli_g", "events")
+OUTPUT_FIELDS = ("t0_us", "samples_mv", "egm_sites", "ecg_leads", "activity_milli_g", "events")
 
 
 cdef class FastWindow:
-    """The common case of ``Heart.advance``, compiled: a window with nothing in it but tissue.
+    """The common case of ``Heart.advance``, compiled: a window with no pace and no action due.
 
     The owner (``Heart``) opens the gate with :meth:`gate` after every call that changes its
     state: ``until_step`` is the step of its first pending action (a window must end at or
     before it), and ``act_block`` the activity samples of the block in force, starting at sample
     ``act_first``. While the gate is open, :meth:`advance` runs the kernel over the window,
     writes the lead rows into fresh columns of a preallocated arena and returns the output
-    record; it returns None, having changed nothing, when the window is not such a case. If a
-    sentinel crossed threshold inside the window it hands the rest of the window over to the
-    general path, ``resume()(step0, duration_us, arena, col0)``, which writes from column
-    ``col0`` on and returns the window's activity and events, and builds the record from those
-    (``resume`` is a weak reference such as a ``weakref.WeakMethod``, so that the owner and its
-    FastWindow form no reference cycle).
+    record; it returns None, having changed nothing, when the window is not such a case.
+
+    When sentinels cross threshold inside the window the kernel stops after that step and
+    ``on_crossings(owner, events)`` handles them (appending ground truth to ``events``) and
+    opens the gate again for the state now; if the rest of the window is still inside the gate
+    the kernel goes on, otherwise the rest is handed over to the general path,
+    ``resume(owner, step0, duration_us, arena, col0, events)``, which writes from the tissue's
+    step on into the columns from ``col0`` and returns the window's activity and all its events.
+    ``on_crossings`` and ``resume`` are plain functions (the owner's unbound methods); the owner
+    is held by the weak reference ``owner_ref``, so that it and its FastWindow form no
+    reference cycle.
 
     The record is built the way its dataclass ``__init__`` would (``object.__new__``, then each
     field set), its class must be a slotted dataclass with the fields ``OUTPUT_FIELDS``.
@@ -406,9 +412,9 @@ cdef class FastWindow:
     lives as long as some output's views into it), so every output stays valid for ever.
     """
 
-    def __init__(self, Tissue tissue, object output_type, object resume, tuple egm_names,
-                 tuple ecg_names, long long dt_us, long long sample_us,
-                 Py_ssize_t capacity=4096):
+    def __init__(self, Tissue tissue, object output_type, object owner_ref, object on_crossings,
+                 object resume, tuple egm_names, tuple ecg_names, long long dt_us,
+                 long long sample_us, Py_ssize_t capacity=4096):
         if dt_us <= 0 or sample_us <= 0 or sample_us % dt_us:
             raise ValueError(f"sample_us {sample_us!r} must be a positive multiple of dt_us {dt_us!r}")
         if len(egm_names) + len(ecg_names) != tissue._lead.shape[0]:
@@ -424,10 +430,11 @@ cdef class FastWindow:
             self._field[k] = (<PyMemberDescrObject*>slot).d_member
         self.tissue = tissue
         self.output_type = output_type
+        self.owner_ref = owner_ref
+        self.on_crossings = on_crossings
         self.resume = resume
         self.egm_names = egm_names
         self.ecg_names = ecg_names
-        self.n_egm = len(egm_names)
         self.dt_us = dt_us
         self.sample_us = sample_us
         self.sps = sample_us // dt_us
@@ -468,12 +475,15 @@ cdef class FastWindow:
     def advance(self, object duration_us):
         """The output of a window of ``duration_us`` with no paces, or None if the window is
         not a fast case (nothing is changed then)."""
+        return self._advance(duration_us)
+
+    cdef object _advance(self, object duration_us):
         cdef Tissue t = self.tissue
         cdef int overflow = 0
-        cdef long long d, n, n_steps, step0, i
+        cdef long long d, n, n_steps, step0, end, i, out_step0
         cdef Py_ssize_t col0
-        cdef unsigned int csr
         cdef cnp.ndarray act
+        cdef object events = None
         if type(duration_us) is not int:
             return None
         d = PyLong_AsLongLongAndOverflow(duration_us, &overflow)
@@ -482,54 +492,97 @@ cdef class FastWindow:
         n = d // self.sample_us
         step0 = t.step
         n_steps = n * self.sps
-        if n > self.capacity or step0 + n_steps > self.until_step:
+        end = step0 + n_steps
+        if n > self.capacity or end > self.until_step:
             return None
         i = step0 // self.sps - self.act_first
         if i < 0 or i + n > self.act_n:
             return None
+        # the window's activity block: a crossing may move the gate to another block
+        act = self.act_block
         if self.cursor + n > self.capacity:
             self._new_arena()
         col0 = self.cursor
         self.cursor += n
+        out_step0 = step0 - col0 * self.sps
         t._stop = True
+        while True:
+            self._run_kernel(end - t.step, out_step0)
+            if not t.n_crossings:
+                break
+            if events is None:
+                events = []
+            self.on_crossings(self._owner(), events)
+            if t.step >= end:
+                break
+            if end > self.until_step:
+                activity, events = self.resume(self._owner(), step0, d, self.arena, col0, events)
+                return self._record(step0, col0, n, activity, events)
+        activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,
+                              cnp.NPY_INT16, False)
+        return self._record(step0, col0, n, activity, [] if events is None else events)
+
+    cdef void _run_kernel(self, long long n_steps, long long out_step0):
+        cdef unsigned int csr
         if n_steps <= _HOLD_GIL_STEPS:
             # too short (~12 us of work per simulated ms) to be worth releasing the GIL
             csr = devicetwin_ftz_on()
-            t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
+            self.tissue._run(n_steps, self._arena, out_step0, self.sps)
             devicetwin_ftz_off(csr)
         else:
             with nogil:
                 csr = devicetwin_ftz_on()
-                t._run(n_steps, self._arena, step0 - col0 * self.sps, self.sps)
+                self.tissue._run(n_steps, self._arena, out_step0, self.sps)
                 devicetwin_ftz_off(csr)
-        if t.n_crossings:
-            resume = self.resume()
-            if resume is None:
-                raise ReferenceError("the heart of this FastWindow is gone")
-            activity, events = resume(step0, d, self.arena, col0)
-            return self._record(step0, col0, n, activity, events)
-        act = self.act_block
-        activity = self._view(act, <char*>cnp.PyArray_DATA(act) + i * sizeof(cnp.int16_t), n,
-                              cnp.NPY_INT16, False)
-        return self._record(step0, col0, n, activity, [])
+
+    cdef object _owner(self):
+        owner = self.owner_ref()
+        if owner is None:
+            raise ReferenceError("the heart of this FastWindow is gone")
+        return owner
 
     cdef object _record(self, long long step0, Py_ssize_t col0, Py_ssize_t n, object activity,
                         object events):
-        cdef Py_ssize_t r
-        egm = {}
-        for r in range(self.n_egm):
-            egm[self.egm_names[r]] = self._view(self.arena, &self._arena[r, col0], n,
-                                                cnp.NPY_FLOAT64, True)
-        ecg = {}
-        for r in range(len(self.ecg_names)):
-            ecg[self.ecg_names[r]] = self._view(self.arena, &self._arena[self.n_egm + r, col0],
-                                                n, cnp.NPY_FLOAT64, True)
+        # the window's columns of the arena, channels x samples
+        cdef cnp.npy_intp dims[2]
+        cdef cnp.npy_intp strides[2]
+        dims[0] = self._arena.shape[0]
+        dims[1] = n
+        strides[0] = self.capacity * sizeof(double)
+        strides[1] = sizeof(double)
+        samples = cnp.PyArray_New(cnp.ndarray, 2, dims, cnp.NPY_FLOAT64, strides,
+                                  &self._arena[0, col0], 0, cnp.NPY_ARRAY_WRITEABLE, <object>NULL)
+        cnp.set_array_base(samples, self.arena)
         # what the record's generated (frozen) __init__ does, object.__new__ then
         # object.__setattr__ per field, without looking up the slots' descriptors every time
         out = PyType_GenericAlloc(<PyTypeObject*>self.output_type, 0)
         PyMember_SetOne(<char*><void*>out, self._field[0], step0 * self.dt_us)
-        PyMember_SetOne(<char*><void*>out, self._field[1], egm)
-        PyMember_SetOne(<char*><void*>out, self._field[2], ecg)
-        PyMember_SetOne(<char*><void*>out, self._field[3], activity)
-        PyMember_SetOne(<char*><void*>out, self._field[4], events)
+        PyMember_SetOne(<char*><void*>out, self._field[1], samples)
+        PyMember_SetOne(<char*><void*>out, self._field[2], self.egm_names)
+        PyMember_SetOne(<char*><void*>out, self._field[3], self.ecg_names)
+        PyMember_SetOne(<char*><void*>out, self._field[4], activity)
+        PyMember_SetOne(<char*><void*>out, self._field[5], events)
         return out
+
+
+
+@cython.binding(True)  # bound as the method Heart.advance
+def heart_advance(self, duration_us, paces=()):
+    """Simulate ``duration_us`` (a whole number of samples) with the given paces.
+
+    Every pace must start inside ``[now_us, now_us + duration_us)``.
+
+    The arrays of the output are never written by a later call: they are fresh arrays, or
+    (in the common case) views into columns of a preallocated buffer that no other output
+    shares; ``activity_milli_g`` is a read-only view.
+    """
+    # ``Heart.advance``, compiled so that the common case (no pace, no action due, no artefact
+    # or noise in the window: FastWindow) costs no Python frame; the rest is
+    # ``Heart._advance_general``
+    cdef FastWindow fast
+    if not paces:
+        fast = self._fast
+        out = fast._advance(duration_us)
+        if out is not None:
+            return out
+    return self._advance_general(duration_us, paces)

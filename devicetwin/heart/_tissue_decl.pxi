@@ -49,9 +49,10 @@ cdef class FastWindow:
     cdef Tissue tissue
     cdef object output_type
     cdef object resume
+    cdef object owner_ref
+    cdef object on_crossings
     cdef tuple egm_names
     cdef tuple ecg_names
-    cdef Py_ssize_t n_egm
     cdef long long dt_us
     cdef long long sample_us
     cdef long long sps
@@ -63,8 +64,11 @@ cdef class FastWindow:
     cdef object act_block
     cdef long long act_first
     cdef long long act_n
-    cdef PyMemberDef* _field[5]
+    cdef PyMemberDef* _field[6]
 
     cdef object _view(self, object base, void* data, Py_ssize_t n, int typenum, bint writeable)
+    cdef object _advance(self, object duration_us)
+    cdef void _run_kernel(self, long long n_steps, long long out_step0)
+    cdef object _owner(self)
     cdef object _record(self, long long step0, Py_ssize_t col0, Py_ssize_t n, object activity,
                         object events)

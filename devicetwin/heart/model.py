@@ -30,7 +30,7 @@ import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +55,7 @@ from devicetwin.heart.signals import (
     lead_rows,
     noise_block,
 )
-from devicetwin.heart.tissue import make_fast_window, make_tissue
+from devicetwin.heart.tissue import heart_advance, make_fast_window, make_tissue
 from devicetwin.pacemaker.markers import Chamber
 
 FloatArray = npt.NDArray[np.float64]
@@ -110,10 +110,14 @@ class HeartOutput:
     ----------
     t0_us:
         Time of the first sample (the window's start).
-    egm_mv:
-        Bipolar electrograms per lead site, float64 mV, one sample per sample period.
-    ecg_mv:
-        Surface ECG leads (at least "II" unless disabled), float64 mV.
+    samples_mv:
+        float64 mV, one row per channel and one column per sample period: the bipolar
+        electrograms of ``egm_sites`` in that order, then the surface ECG leads of
+        ``ecg_leads`` (channels x samples, the layout of MNE and of most acquisition systems).
+    egm_sites:
+        The lead sites of the electrogram rows (``Heart.leads``).
+    ecg_leads:
+        The ECG leads of the rows after them (``Heart.ecg_leads``).
     activity_milli_g:
         Accelerometer signal (int16, milli-g), one value per sample (may be a read-only view).
     events:
@@ -122,10 +126,24 @@ class HeartOutput:
     """
 
     t0_us: int
-    egm_mv: dict[str, FloatArray]
-    ecg_mv: dict[str, FloatArray]
+    samples_mv: FloatArray
+    egm_sites: tuple[str, ...]
+    ecg_leads: tuple[str, ...]
     activity_milli_g: npt.NDArray[np.int16]
     events: list[Activation]
+
+    @property
+    def egm_mv(self) -> dict[str, FloatArray]:
+        """The electrogram of each lead site (mV): row views of ``samples_mv``, in a new dict
+        on every access."""
+        return {site: self.samples_mv[i] for i, site in enumerate(self.egm_sites)}
+
+    @property
+    def ecg_mv(self) -> dict[str, FloatArray]:
+        """Each surface ECG lead (mV): row views of ``samples_mv``, in a new dict on every
+        access."""
+        n = len(self.egm_sites)
+        return {lead: self.samples_mv[n + i] for i, lead in enumerate(self.ecg_leads)}
 
 
 @dataclass
@@ -285,8 +303,6 @@ class Heart:
             sentinels.append(cell)
         self._lead = lead_rows(self.anatomy, leads, ecg_leads)
         self._nrows = self._lead.shape[0]
-        self._egm_rows = tuple(enumerate(leads))
-        self._ecg_rows = tuple((len(leads) + i, name) for i, name in enumerate(ecg_leads))
         self._coupling = artefact_coupling(self.anatomy, leads, ecg_leads)
         self._tissue = make_tissue(self.anatomy, model, DT_US / 1000.0, self._lead, sentinels)
         self._empty_i = np.zeros(0, dtype=np.intp)
@@ -299,13 +315,16 @@ class Heart:
         self._fast = make_fast_window(
             self._tissue,
             HeartOutput,
-            weakref.WeakMethod(self._run_window),
+            weakref.ref(self),
+            Heart._fast_crossings,
+            Heart._run_window,
             leads,
             ecg_leads,
             DT_US,
             self._sample_us,
         )
-        self._fast_advance = self._fast.advance
+        self._gate_key: tuple[int, int] | None = None
+        self._gate_act = np.zeros(0, dtype=np.int16)
         self._sync_fast()
 
     # ------------------------------------------------------------------ public API
@@ -383,45 +402,36 @@ class Heart:
             int(self._tissue.step)
         )
 
-    def advance(self, duration_us: int, paces: Sequence[Pace] = ()) -> HeartOutput:
-        """Simulate ``duration_us`` (a whole number of samples) with the given paces.
+    if TYPE_CHECKING:
 
-        Every pace must start inside ``[now_us, now_us + duration_us)``.
+        def advance(self, duration_us: int, paces: Sequence[Pace] = ()) -> HeartOutput:
+            """Simulate ``duration_us`` (a whole number of samples) with the given paces."""
 
-        The arrays of the output are never written by a later call: they are fresh arrays, or
-        (in the common case) views into columns of a preallocated buffer that no other output
-        shares; ``activity_milli_g`` is a read-only view.
-        """
-        if not paces:
-            # the common case (no pace, no action due, no artefact or noise in the window):
-            # compiled, see FastWindow in _tissue_body.pxi; None when it does not apply
-            fast: HeartOutput | None = self._fast_advance(duration_us)
-            if fast is not None:
-                return fast
+    else:
+        # compiled (heart_advance in _tissue_body.pxi, which holds its docstring): the common
+        # case (FastWindow) runs without a Python frame; the rest is _advance_general
+        advance = heart_advance
+
+    def _advance_general(self, duration_us: int, paces: Sequence[Pace]) -> HeartOutput:
+        """:meth:`advance` for the windows the fast path does not take."""
         if duration_us.__class__ is not int or duration_us <= 0 or duration_us % self._sample_us:
             raise bad("duration_us", duration_us, f"a positive multiple of {self._sample_us} us")
         step0 = int(self._tissue.step)
         if paces:
             self._add_paces(paces, step0 * DT_US, step0 * DT_US + duration_us)
         out = np.empty((self._nrows, duration_us // self._sample_us))
-        activity, events = self._run_window(step0, duration_us, out, 0, False)
-        return HeartOutput(
-            step0 * DT_US,
-            {name: out[i] for i, name in self._egm_rows},
-            {name: out[i] for i, name in self._ecg_rows},
-            activity,
-            events,
-        )
+        activity, events = self._run_window(step0, duration_us, out, 0, [])
+        return HeartOutput(step0 * DT_US, out, self.leads, self.ecg_leads, activity, events)
 
     def _run_window(
-        self, step0: int, duration_us: int, buf: FloatArray, col0: int, crossed: bool = True
+        self, step0: int, duration_us: int, buf: FloatArray, col0: int, events: list[Activation]
     ) -> tuple[npt.NDArray[np.int16], list[Activation]]:
-        """The general path of :meth:`advance` from the tissue's step on: the window's samples
-        go into the columns of ``buf`` from ``col0`` on; returns the activity and the events.
+        """The general path of :meth:`advance`: the window that started at ``step0`` goes on
+        from the tissue's step, its samples go into the columns of ``buf`` from ``col0`` on;
+        returns the window's activity and ``events`` with this part's ground truth appended.
 
-        With ``crossed`` the kernel already ran from ``step0`` and stopped on crossings still
-        to be handled: the compiled fast path hands over that way, with its buffer, and builds
-        the output record itself.
+        The compiled fast path hands the rest of a window over this way, with its buffer and
+        the events it found, and builds the output record itself.
         """
         s = self._s
         tissue = self._tissue
@@ -429,12 +439,8 @@ class Heart:
         end = step0 + duration_us // DT_US
         n_samples = duration_us // self._sample_us
         buf_step0 = step0 - col0 * self._sps
-        events: list[Activation] = []
         segments = [(0, s.cond, s.t0_ms["exercise"], s.t0_ms["emi"], s.cond_version)]
         actions = s.actions
-        if crossed:
-            for k, cstep in tissue.crossings():
-                self._on_crossing(self._sentinel_names[k], int(cstep), events)
         while True:
             step = tissue.step
             if step >= end:
@@ -458,8 +464,7 @@ class Heart:
             target = actions[0][0] if actions and actions[0][0] < end else end
             tissue.run(target - step, buf, buf_step0, self._sps)
             if tissue.n_crossings:
-                for k, cstep in tissue.crossings():
-                    self._on_crossing(self._sentinel_names[k], int(cstep), events)
+                self._crossings(events)
         if s.artefacts:
             self._add_artefacts(buf[:, col0 : col0 + n_samples], t0, t0 + duration_us)
         first = step0 // self._sps
@@ -481,6 +486,17 @@ class Heart:
         self._sync_fast()
         return activity, events
 
+    def _crossings(self, events: list[Activation]) -> None:
+        """Handle the crossings at which the kernel stopped (ground truth goes to ``events``)."""
+        names = self._sentinel_names
+        for k, cstep in self._tissue.crossings():
+            self._on_crossing(names[k], cstep, events)
+
+    def _fast_crossings(self, events: list[Activation]) -> None:
+        """The fast path's crossings: handled, then the gate opened for the state now."""
+        self._crossings(events)
+        self._sync_fast()
+
     def _sync_fast(self) -> None:
         """Open the fast path's gate for the state now (after every change of state).
 
@@ -489,17 +505,20 @@ class Heart:
         the present sample (computed here if not cached yet).
         """
         s = self._s
-        step = int(self._tissue.step)
+        step = self._tissue.step
         if s.stims_dirty:
             self._install_stimuli(step)
         if s.artefacts or (self._noise and _has_noise(s.cond)):
             self._fast.gate(-1, None, 0)
             return
-        first = step // self._sps
-        block = first // self._samples_per_block
-        arr = self._activity_block(block, s.cond, s.t0_ms["exercise"], s.cond_version)
+        spb = self._samples_per_block
+        block = step // self._sps // spb
+        key = (block, s.cond_version)
+        if key != self._gate_key:  # a new block or condition: (block, version) fixes the samples
+            self._gate_act = self._activity_block(block, s.cond, s.t0_ms["exercise"], key[1])
+            self._gate_key = key
         until = s.actions[0][0] if s.actions else _NO_ACTION_STEP
-        self._fast.gate(until, arr, block * self._samples_per_block)
+        self._fast.gate(until, self._gate_act, block * spb)
 
     # ------------------------------------------------------------------ conditions
 

@@ -22,15 +22,25 @@ AnyTissue = _kernel.Tissue
 KERNEL_BUILD = "avx2" if _kernel.cpu_has_avx2_fma() else "portable"
 
 
-def _tissue_class(build: str) -> Any:
-    """The Tissue class of a build; the AVX2 module is imported only where it can run."""
+def _build_module(build: str) -> Any:
+    """The kernel module of a build; the AVX2 module is imported only where it can run."""
     if build == "avx2":
         if not _kernel.cpu_has_avx2_fma():
             raise ValueError("this CPU cannot run the avx2 build")
-        return importlib.import_module("devicetwin.heart._kernel_avx2").Tissue
+        return importlib.import_module("devicetwin.heart._kernel_avx2")
     if build != "portable":
         raise ValueError(f"build {build!r} is not 'avx2' or 'portable'")
-    return _kernel.Tissue
+    return _kernel
+
+
+def _tissue_class(build: str) -> Any:
+    """The Tissue class of a build."""
+    return _build_module(build).Tissue
+
+
+#: ``Heart.advance`` of this CPU's build (see ``heart_advance`` in ``_tissue_body.pxi``); the
+#: heart's tissue and FastWindow are of the same build.
+heart_advance = _build_module(KERNEL_BUILD).heart_advance
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,8 @@ def make_reference(
 def make_fast_window(
     tissue: AnyTissue,
     output_type: type,
+    owner_ref: Any,
+    on_crossings: Any,
     resume: Any,
     egm_names: tuple[str, ...],
     ecg_names: tuple[str, ...],
@@ -147,4 +159,6 @@ def make_fast_window(
     """The compiled fast path of ``Heart.advance`` over ``tissue`` (the ``FastWindow`` class
     of the tissue's own build, whose kernel it calls directly)."""
     module = importlib.import_module(type(tissue).__module__)
-    return module.FastWindow(tissue, output_type, resume, egm_names, ecg_names, dt_us, sample_us)
+    return module.FastWindow(
+        tissue, output_type, owner_ref, on_crossings, resume, egm_names, ecg_names, dt_us, sample_us
+    )

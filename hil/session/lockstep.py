@@ -169,7 +169,8 @@ class LockstepLoop:
                 snap = heart.snapshot()
                 paces, self._pending = self._pending, []
                 out = heart.advance(n * SAMPLE_US, paces)
-                a_mv, v_mv = out.egm_mv["RA"], out.egm_mv["RV"]
+                egm = out.egm_mv
+                a_mv, v_mv = egm["RA"], egm["RV"]
                 a_uv, v_uv = quantize_uv(a_mv), quantize_uv(v_mv)
                 act = out.activity_milli_g
                 c1 = time.perf_counter()
@@ -182,7 +183,8 @@ class LockstepLoop:
                     stats.rollbacks += 1
                     heart.restore(snap)
                     out = heart.advance(k * SAMPLE_US, paces)
-                    a_mv, v_mv = out.egm_mv["RA"], out.egm_mv["RV"]
+                    egm = out.egm_mv
+                    a_mv, v_mv = egm["RA"], egm["RV"]
                     a_uv, v_uv, act = a_uv[:k], v_uv[:k], act[:k]
                 c3 = time.perf_counter()
 

@@ -378,12 +378,12 @@ class RealtimeLoop:
             self.rt.pace_lag_ms.append((heart_t - e.t_us) / 1e3)
         self._heart_paces = []
         out = self.heart.advance(n * SAMPLE_US, paces)
-        a_uv, v_uv = quantize_uv(out.egm_mv["RA"]), quantize_uv(out.egm_mv["RV"])
+        egm = out.egm_mv
+        a_uv, v_uv = quantize_uv(egm["RA"]), quantize_uv(egm["RV"])
         act = np.asarray(out.activity_milli_g, dtype=np.int16)
         self.out.heart_events.extend(out.events)
         if self.recorder is not None:
-            self.recorder.samples(out.egm_mv["RA"], out.egm_mv["RV"],
-                                  out.ecg_mv.get("II", np.zeros(n)))
+            self.recorder.samples(egm["RA"], egm["RV"], out.ecg_mv.get("II", np.zeros(n)))
             self.recorder.heart_events(out.events)
         return a_uv, v_uv, act, out
 

@@ -129,20 +129,34 @@ def test_quiet_one_ms_chunks_equal_one_long_call_with_paces_and_changes(
 def test_outputs_of_later_calls_do_not_change_earlier_ones() -> None:
     heart = _quiet_heart()
     outs = [heart.advance(1000) for _ in range(300)]
-    copies = [
-        (o.egm_mv["RV"].copy(), o.ecg_mv["II"].copy(), o.activity_milli_g.copy()) for o in outs
-    ]
+    copies = [(o.samples_mv.copy(), o.activity_milli_g.copy()) for o in outs]
     for _ in range(5000):
         heart.advance(1000)
-    for o, (rv, ii, act) in zip(outs, copies, strict=True):
-        assert np.array_equal(o.egm_mv["RV"], rv)
-        assert np.array_equal(o.ecg_mv["II"], ii)
+    for o, (samples, act) in zip(outs, copies, strict=True):
+        assert np.array_equal(o.samples_mv, samples)
         assert np.array_equal(o.activity_milli_g, act)
     out = heart.advance(1000)
     assert out.egm_mv["RV"].flags.writeable and not out.activity_milli_g.flags.writeable
     assert dataclasses.is_dataclass(out) and isinstance(out, HeartOutput)
     with pytest.raises(dataclasses.FrozenInstanceError):
         out.t0_us = 0  # type: ignore[misc]
+
+
+def test_samples_matrix_rows_are_the_named_channels_in_order() -> None:
+    heart = _quiet_heart()
+    # 1 ms windows (mostly the compiled path) and a window with a pace (the general path)
+    outs = [heart.advance(1000) for _ in range(50)]
+    outs.append(heart.advance(4000, [Pace(heart.now_us + 1000, "RV", 2.5, 400)]))
+    for out in outs:
+        n = out.activity_milli_g.shape[0]
+        assert out.egm_sites == ("RA", "RV", "LV") and out.ecg_leads == ("I", "II")
+        assert out.samples_mv.shape == (5, n) and out.samples_mv.dtype == np.float64
+        names = [*out.egm_sites, *out.ecg_leads]
+        views = {**out.egm_mv, **out.ecg_mv}
+        assert list(views) == names
+        for row, name in enumerate(names):
+            assert np.array_equal(out.samples_mv[row], views[name])
+    assert outs[-1].samples_mv.shape[1] == 4
 
 
 def test_a_heart_is_freed_without_the_cycle_collector() -> None:
