@@ -565,7 +565,6 @@ cdef class FastWindow:
         return out
 
 
-
 @cython.binding(True)  # bound as the method Heart.advance
 def heart_advance(self, duration_us, paces=()):
     """Simulate ``duration_us`` (a whole number of samples) with the given paces.
