@@ -36,7 +36,7 @@ import numpy as np
 from devicetwin.heart import Heart
 from devicetwin.heart.anatomy import build_cable
 from devicetwin.heart.ionic import MS_SETS, IonicModel
-from devicetwin.heart.tissue import KERNEL_BUILD, make_reference, make_tissue
+from devicetwin.heart.tissue import KERNEL_BUILD, make_reference, make_tissue, stimulate
 
 N_CABLE = 1000
 DT_MS = 0.01
@@ -53,14 +53,7 @@ def _cable_kernel(duration_ms: float, build: str | None) -> float:
     tissue = make_tissue(
         cable, IonicModel.MITCHELL_SCHAEFFER, DT_MS, np.zeros((0, N_CABLE)), [], build=build
     )
-    n_stim = round(STIM[1] / DT_MS)
-    tissue.set_stimuli(
-        np.array([0, 3], dtype=np.intp),
-        np.array([0, 1, 2], dtype=np.intp),
-        np.array([0], dtype=np.int64),
-        np.array([n_stim], dtype=np.int64),
-        np.array([STIM[0]]),
-    )
+    stimulate(tissue, [0, 1, 2], 0, round(STIM[1] / DT_MS), STIM[0])
     steps = round(duration_ms / DT_MS)
     out = np.zeros((0, 1))
     t0 = time.perf_counter()

@@ -122,6 +122,20 @@ def make_tissue(
     return tissue
 
 
+def stimulate(
+    tissue: AnyTissue, cells: list[int], on_step: int, off_step: int, current_per_ms: float
+) -> None:
+    """Install one stimulus (replacing any): ``current_per_ms`` into ``cells`` over the steps
+    ``[on_step, off_step)``."""
+    tissue.set_stimuli(
+        np.array([0, len(cells)], dtype=np.intp),
+        np.array(cells, dtype=np.intp),
+        np.array([on_step], dtype=np.int64),
+        np.array([off_step], dtype=np.int64),
+        np.array([current_per_ms]),
+    )
+
+
 def make_reference(
     anatomy: Anatomy, model: IonicModel, dt_ms: float, lead: FloatArray
 ) -> ReferenceTissue:

@@ -17,7 +17,7 @@ import pytest
 from devicetwin.heart import HeartOutput
 from devicetwin.heart.anatomy import build_cable
 from devicetwin.heart.ionic import IonicModel
-from devicetwin.heart.tissue import make_fast_window, make_tissue
+from devicetwin.heart.tissue import make_fast_window, make_tissue, stimulate
 
 N_CELLS = 60
 SENTINEL = 30
@@ -33,13 +33,7 @@ def _tissue() -> Any:
     tissue = make_tissue(
         cable, IonicModel.MITCHELL_SCHAEFFER, DT_US / 1000.0, lead, [SENTINEL]
     )
-    tissue.set_stimuli(
-        np.array([0, 3], dtype=np.intp),
-        np.array([0, 1, 2], dtype=np.intp),
-        np.array([0], dtype=np.int64),
-        np.array([10], dtype=np.int64),
-        np.array([0.8]),
-    )
+    stimulate(tissue, [0, 1, 2], 0, 10, 0.8)
     return tissue
 
 

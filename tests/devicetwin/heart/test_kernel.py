@@ -7,21 +7,14 @@ import pytest
 
 from devicetwin.heart.anatomy import build_cable, build_heart
 from devicetwin.heart.ionic import IonicModel
-from devicetwin.heart.tissue import make_reference, make_tissue
+from devicetwin.heart.tissue import make_reference, make_tissue, stimulate
 
 DT_MS = 0.2
 
 
 def _stimulate_both(tissue, ref, cells: list[int], on: int, off: int, cur: float) -> None:
-    idx = np.array(cells, dtype=np.intp)
-    tissue.set_stimuli(
-        np.array([0, len(cells)], dtype=np.intp),
-        idx,
-        np.array([on], dtype=np.int64),
-        np.array([off], dtype=np.int64),
-        np.array([cur]),
-    )
-    ref.stimuli = [(idx, on, off, cur)]
+    stimulate(tissue, cells, on, off, cur)
+    ref.stimuli = [(np.array(cells, dtype=np.intp), on, off, cur)]
 
 
 @pytest.mark.parametrize("build", ["portable", "avx2"])
@@ -64,13 +57,7 @@ def test_cable_matches_numpy() -> None:
 def test_sentinel_crossing_stops_the_run() -> None:
     cable = build_cable(50)
     tissue = make_tissue(cable, IonicModel.MITCHELL_SCHAEFFER, 0.1, np.zeros((0, 50)), [25])
-    tissue.set_stimuli(
-        np.array([0, 3], dtype=np.intp),
-        np.array([0, 1, 2], dtype=np.intp),
-        np.array([0], dtype=np.int64),
-        np.array([10], dtype=np.int64),
-        np.array([0.8]),
-    )
+    stimulate(tissue, [0, 1, 2], 0, 10, 0.8)
     out = np.zeros((0, 10000))
     done = tissue.run(5000, out, 0, 10)
     assert 0 < done < 5000

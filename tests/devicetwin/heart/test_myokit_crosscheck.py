@@ -11,7 +11,7 @@ import pytest
 
 from devicetwin.heart.anatomy import build_cable
 from devicetwin.heart.ionic import MS_SETS, IonicModel
-from devicetwin.heart.tissue import make_tissue
+from devicetwin.heart.tissue import make_tissue, stimulate
 
 myokit = pytest.importorskip("myokit", reason="myokit (the bench extra) is not installed")
 
@@ -57,13 +57,7 @@ def test_activation_times_agree_with_myokit() -> None:
     tissue = make_tissue(
         build_cable(N), IonicModel.MITCHELL_SCHAEFFER, DT_MS, np.zeros((0, N)), list(CELLS)
     )
-    tissue.set_stimuli(
-        np.array([0, 3], dtype=np.intp),
-        np.array([0, 1, 2], dtype=np.intp),
-        np.array([0], dtype=np.int64),
-        np.array([100], dtype=np.int64),
-        np.array([0.8]),
-    )
+    stimulate(tissue, [0, 1, 2], 0, 100, 0.8)
     ours: dict[int, float] = {}
     while tissue.step < 20_000:
         tissue.run(20_000 - tissue.step, np.zeros((0, 1)), 0, 20_000)

@@ -28,7 +28,7 @@ from devicetwin.heart.anatomy import (
     build_cable,
 )
 from devicetwin.heart.ionic import IonicModel
-from devicetwin.heart.tissue import make_tissue
+from devicetwin.heart.tissue import make_tissue, stimulate
 from devicetwin.pacemaker.markers import Chamber
 
 
@@ -57,13 +57,7 @@ def _cable_cv_m_per_s(spacing_mm: float, g_per_ms: float) -> float:
     n = 80
     cable = build_cable(n, spacing_mm=spacing_mm, g_per_ms=g_per_ms)
     tissue = make_tissue(cable, IonicModel.MITCHELL_SCHAEFFER, 0.2, np.zeros((0, n)), [20, 60])
-    tissue.set_stimuli(
-        np.array([0, 3], dtype=np.intp),
-        np.array([0, 1, 2], dtype=np.intp),
-        np.array([0], dtype=np.int64),
-        np.array([5], dtype=np.int64),
-        np.array([0.8]),
-    )
+    stimulate(tissue, [0, 1, 2], 0, 5, 0.8)
     out = np.zeros((0, 100000))
     times: dict[int, int] = {}
     while len(times) < 2 and tissue.step < 10000:
