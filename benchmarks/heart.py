@@ -74,22 +74,7 @@ def _cable_numpy(duration_ms: float) -> float:
 def _myokit_model() -> object:
     import myokit
 
-    p = MS_SETS["ventricle"]
-    text = f"""[[model]]
-membrane.V = 0
-membrane.h = 1
-
-[engine]
-time = 0 bind time
-pace = 0 bind pace
-
-[membrane]
-i_diff = 0 bind diffusion_current
-dot(V) = h * V^2 * (1 - V) / {p.tau_in_ms} - V / {p.tau_out_ms} + {STIM[0]} * engine.pace - i_diff
-    label membrane_potential
-dot(h) = if(V < {p.v_gate}, (1 - h) / {p.tau_open_ms}, -h / {p.tau_close_ms})
-"""
-    return myokit.parse_model(text)
+    return myokit.parse_model(MS_SETS["ventricle"].myokit_mmt(STIM[0]))
 
 
 def _cable_myokit(duration_ms: float, warm: dict[str, object]) -> float:

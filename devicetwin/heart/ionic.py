@@ -43,6 +43,31 @@ class MSParams:
         """Mitchell & Schaeffer's closed-form APD: tau_close * ln(tau_out / (4 tau_in))."""
         return self.tau_close_ms * math.log(self.tau_out_ms / (4.0 * self.tau_in_ms))
 
+    def myokit_mmt(self, stim_per_ms: float) -> str:
+        """This cell as a Myokit model (``.mmt`` text) for a ``Simulation1d`` cable: the
+        protocol's pace drives ``stim_per_ms`` (1/ms) into the paced cells. For cross-checks
+        and benchmarks against Myokit, an independent implementation."""
+        t_in, t_out, t_open, t_close = (
+            self.tau_in_ms,
+            self.tau_out_ms,
+            self.tau_open_ms,
+            self.tau_close_ms,
+        )
+        return f"""[[model]]
+membrane.V = 0
+membrane.h = 1
+
+[engine]
+time = 0 bind time
+pace = 0 bind pace
+
+[membrane]
+i_diff = 0 bind diffusion_current
+dot(V) = h * V^2 * (1 - V) / {t_in} - V / {t_out} + {stim_per_ms} * engine.pace - i_diff
+    label membrane_potential
+dot(h) = if(V < {self.v_gate}, (1 - h) / {t_open}, -h / {t_close})
+"""
+
     def row(self, dt_ms: float) -> list[float]:
         """The kernel's 8 per-segment numbers for time step ``dt_ms``.
 

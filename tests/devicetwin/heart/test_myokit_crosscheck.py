@@ -21,23 +21,7 @@ CELLS = (0, 50, 90, 150)
 
 
 def _myokit_crossings_ms() -> list[int]:
-    p = MS_SETS["ventricle"]
-    model = myokit.parse_model(
-        f"""[[model]]
-membrane.V = 0
-membrane.h = 1
-
-[engine]
-time = 0 bind time
-pace = 0 bind pace
-
-[membrane]
-i_diff = 0 bind diffusion_current
-dot(V) = h * V^2 * (1 - V) / {p.tau_in_ms} - V / {p.tau_out_ms} + 0.8 * engine.pace - i_diff
-    label membrane_potential
-dot(h) = if(V < {p.v_gate}, (1 - h) / {p.tau_open_ms}, -h / {p.tau_close_ms})
-"""
-    )
+    model = myokit.parse_model(MS_SETS["ventricle"].myokit_mmt(0.8))
     protocol = myokit.Protocol()
     protocol.schedule(1.0, 0.0, 1.0)
     sim = myokit.Simulation1d(model, protocol, ncells=N)
