@@ -84,6 +84,22 @@ def _describe_nack(nack: Nack) -> str:
     return text
 
 
+#: Parameters to program: by model name or id, values in wire units.
+ProgramParams = (
+    Mapping[str, int] | Mapping[int, int] | Mapping[str | int, int] | Sequence[tuple[int, int]]
+)
+
+
+def param_pairs(
+    params: ProgramParams,
+) -> tuple[tuple[int, int], ...]:
+    """(parameter id, wire value) pairs from names or ids."""
+    items = params.items() if isinstance(params, Mapping) else params
+    return tuple(
+        (int(ParamId.by_name(k) if isinstance(k, str) else k), int(v)) for k, v in items
+    )
+
+
 class DeviceClient:
     """Talk protocol v1 to one device over a byte link.
 
@@ -252,14 +268,22 @@ class DeviceClient:
         self.hello = hello
         return hello
 
-    def program(self, params: Mapping[str | int, int] | Sequence[tuple[int, int]]) -> None:
+    def program(self, params: ProgramParams) -> None:
         """Program parameters given by model name or id, values in wire units."""
-        pairs: list[tuple[int, int]] = []
-        items = params.items() if isinstance(params, Mapping) else params
-        for k, v in items:
-            pid = ParamId.by_name(k) if isinstance(k, str) else int(k)
-            pairs.append((int(pid), int(v)))
-        self.request(Program(tuple(pairs)), Ack)
+        self.request(Program(param_pairs(params)), Ack)
+
+    def try_program(
+        self, params: ProgramParams
+    ) -> Nack | None:
+        """:meth:`program`, for checking that a device refuses a programming: None when the
+        device accepted it, its NACK when it refused (other failures raise as usual)."""
+        try:
+            self.program(params)
+        except DeviceNackError as err:
+            if isinstance(err.received, Nack):
+                return err.received
+            raise
+        return None
 
     def set_state(self, command: StateCommand, mode: Mode = Mode.OFF) -> None:
         """Change the device state (temporary mode, pace-now, magnet, power-on reset)."""

@@ -26,22 +26,20 @@ import numpy.typing as npt
 
 from devicetwin.pacemaker import MarkerEvent, MarkerKind, Programming
 from firmware_bridge import DeviceClient
-from firmware_bridge.errors import BridgeError, DeviceNackError
+from firmware_bridge.client import ProgramParams, param_pairs
+from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import (
-    Ack,
     Event,
     Events,
     Hello,
     Interrogation,
     Nack,
-    Program,
     Stream,
     Telemetry,
 )
 from firmware_bridge.wire import (
     Battery,
     Mode,
-    ParamId,
     ResetKind,
     StateCommand,
     WireChamber,
@@ -224,12 +222,12 @@ class VisaStreamClient(DeviceClient):
                               expected="a device resource")
         self.bench.programmer.set_state(int(command), int(mode))
 
-    def program(self, params: Mapping[str | int, int] | Sequence[tuple[int, int]]) -> None:
+    def program(self, params: ProgramParams) -> None:
         """Through the programmer."""
         if self.bench.programmer is None:
             raise DeviceError("no programmer on this bench", name="program", value=None,
                               expected="a device resource")
-        self.bench.programmer.program(dict(params))
+        self.bench.programmer.program(dict(param_pairs(params)))
 
 
 class VisaDeviceConnection(DeviceConnection):
@@ -323,17 +321,11 @@ class VisaDeviceConnection(DeviceConnection):
         """A PROGRAM of wire values as given through the programmer: None when the device
         accepted it, else its NACK (for checking that a device refuses a programming)."""
         prog = self._programmer()
-        pairs = tuple((int(ParamId.by_name(k)), int(v)) for k, v in params.items())
         try:
             with prog.lock:
-                prog.client.request(Program(pairs), Ack)
-        except DeviceNackError as err:
-            if isinstance(err.received, Nack):
-                return err.received
-            raise self._explain(err) from err
+                return prog.client.try_program(params)
         except BridgeError as err:
             raise self._explain(err) from err
-        return None
 
     def interrogate(self) -> Interrogation:
         """The device's state, active mode and permanent programming (through the programmer)."""

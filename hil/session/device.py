@@ -16,9 +16,8 @@ import numpy.typing as npt
 from devicetwin.pacemaker import MarkerEvent, Programming
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
-from firmware_bridge.errors import BridgeError, DeviceFaultError, DeviceNackError
-from firmware_bridge.messages import Ack, Hello, Interrogation, Nack, Program, Tick
-from firmware_bridge.wire import ParamId
+from firmware_bridge.errors import BridgeError, DeviceFaultError
+from firmware_bridge.messages import Hello, Interrogation, Nack, Tick
 from hil.errors import HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
@@ -158,16 +157,10 @@ class DeviceConnection:
     def program_raw(self, params: Mapping[str, int]) -> Nack | None:
         """Send a PROGRAM of wire values as given (no validation here): None when the device
         accepted it, else its NACK. For checking that a device refuses invalid programmings."""
-        pairs = tuple((int(ParamId.by_name(k)), int(v)) for k, v in params.items())
         try:
-            self.client.request(Program(pairs), Ack)
-        except DeviceNackError as err:
-            if isinstance(err.received, Nack):
-                return err.received
-            raise self._explain(err) from err
+            return self.client.try_program(params)
         except BridgeError as err:
             raise self._explain(err) from err
-        return None
 
     def interrogate(self) -> Interrogation:
         """The device's state, active mode and permanent programming."""

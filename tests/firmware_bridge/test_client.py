@@ -182,6 +182,18 @@ def test_nack_reasons_are_typed(tcp: TcpServer, device: FakeDevice) -> None:
         assert device.params[ParamId.LOWER_RATE_PPM] == 60  # all or nothing
 
 
+def test_try_program_returns_the_refusal_instead_of_raising(
+    tcp: TcpServer, device: FakeDevice
+) -> None:
+    with DeviceClient.open(tcp.url, key=DEV_KEY, timeout_s=1.0) as client:
+        client.connect()
+        nack = client.try_program({"lower_rate_ppm": 100, "upper_rate_ppm": 90})
+        assert isinstance(nack, Nack) and nack.rule is Rule.URL_GE_LRL
+        assert device.params[ParamId.LOWER_RATE_PPM] == 60
+        assert client.try_program([(int(ParamId.LOWER_RATE_PPM), 70)]) is None
+        assert device.params[ParamId.LOWER_RATE_PPM] == 70
+
+
 def test_version_mismatch(tcp: TcpServer, device: FakeDevice) -> None:
     device.protocol_version = 2
     with DeviceClient.open(tcp.url, timeout_s=1.0) as client, pytest.raises(VersionMismatchError):
