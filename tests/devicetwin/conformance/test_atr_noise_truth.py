@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from marker_streams import ev, srt
+
 from devicetwin.conformance import (
     Activation,
     ActivationOrigin,
@@ -10,23 +12,6 @@ from devicetwin.conformance import (
     run_monitors,
 )
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent, MarkerKind, PaceFlag
-
-A_KINDS = {MarkerKind.AS, MarkerKind.AP, MarkerKind.AR, MarkerKind.AT}
-V_KINDS = {MarkerKind.VS, MarkerKind.VP, MarkerKind.VR, MarkerKind.PVC}
-
-
-def ev(t_ms: int, kind: MarkerKind, flags: PaceFlag = PaceFlag.NONE,
-       chamber: Chamber | None = None) -> MarkerEvent:
-    ch = chamber or (Chamber.A if kind in A_KINDS else Chamber.V if kind in V_KINDS
-                     else Chamber.X)
-    if kind.is_pace:
-        return MarkerEvent(t_ms * 1000, ch, kind, 3500, 400, flags)
-    return MarkerEvent(t_ms * 1000, ch, kind)
-
-
-def srt(s: list[MarkerEvent]) -> list[MarkerEvent]:
-    return sorted(s, key=lambda e: e.t_us)
-
 
 ATR = TimingLimits(mode="DDD", lri_ms=1000, uri_ms=500, atr_enabled=True, atr_duration_cycles=10)
 

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from marker_streams import ev, srt
 
 from devicetwin.conformance import TimingLimits, run_monitors
 from devicetwin.conformance.hazards import Hazard
-from devicetwin.pacemaker.markers import Chamber, MarkerEvent, MarkerKind, PaceFlag
-
-A_KINDS = {MarkerKind.AS, MarkerKind.AP, MarkerKind.AR, MarkerKind.AT}
-V_KINDS = {MarkerKind.VS, MarkerKind.VP, MarkerKind.VR, MarkerKind.PVC}
-
-
-def ev(t_ms: int, kind: MarkerKind, flags: PaceFlag = PaceFlag.NONE) -> MarkerEvent:
-    ch = Chamber.A if kind in A_KINDS else Chamber.V if kind in V_KINDS else Chamber.X
-    if kind.is_pace:
-        return MarkerEvent(t_ms * 1000, ch, kind, 3500, 400, flags)
-    return MarkerEvent(t_ms * 1000, ch, kind)
-
-
-def srt(s: list[MarkerEvent]) -> list[MarkerEvent]:
-    return sorted(s, key=lambda e: e.t_us)
-
+from devicetwin.pacemaker.markers import MarkerEvent, MarkerKind, PaceFlag
 
 DDD = TimingLimits(mode="DDD", lri_ms=1000, uri_ms=500, pav_ms=150, sav_ms=120, pvarp_ms=250,
                    vrp_ms=320)

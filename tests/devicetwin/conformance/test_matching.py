@@ -5,21 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from marker_streams import A_KINDS, ev
 
 from devicetwin.conformance import DiscrepancyClass as D
 from devicetwin.conformance import MatchTolerance, match
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent, MarkerKind, PaceFlag
-
-A_KINDS = {MarkerKind.AS, MarkerKind.AP, MarkerKind.AR, MarkerKind.AT}
-V_KINDS = {MarkerKind.VS, MarkerKind.VP, MarkerKind.VR, MarkerKind.PVC}
-
-
-def ev(t_ms: float, kind: MarkerKind, flags: PaceFlag = PaceFlag.NONE,
-       amp: int = 3500, width: int = 400) -> MarkerEvent:
-    ch = Chamber.A if kind in A_KINDS else Chamber.V if kind in V_KINDS else Chamber.X
-    if kind.is_pace:
-        return MarkerEvent(round(t_ms * 1000), ch, kind, amp, width, flags)
-    return MarkerEvent(round(t_ms * 1000), ch, kind)
 
 
 def ddd_paced(n_cycles: int, lri: int = 1000, pav: int = 150) -> list[MarkerEvent]:

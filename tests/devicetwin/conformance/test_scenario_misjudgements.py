@@ -3,6 +3,8 @@ violations they must still catch."""
 
 from __future__ import annotations
 
+from marker_streams import ev, srt
+
 from devicetwin.conformance import (
     Activation,
     ActivationOrigin,
@@ -12,24 +14,10 @@ from devicetwin.conformance import (
 )
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent, MarkerKind, PaceFlag
 
-A_KINDS = {MarkerKind.AS, MarkerKind.AP, MarkerKind.AR, MarkerKind.AT}
-V_KINDS = {MarkerKind.VS, MarkerKind.VP, MarkerKind.VR, MarkerKind.PVC}
-
-
-def ev(t_ms: int, kind: MarkerKind, flags: PaceFlag = PaceFlag.NONE) -> MarkerEvent:
-    ch = Chamber.A if kind in A_KINDS else Chamber.V if kind in V_KINDS else Chamber.X
-    if kind.is_pace:
-        return MarkerEvent(t_ms * 1000, ch, kind, 3500, 400, flags)
-    return MarkerEvent(t_ms * 1000, ch, kind)
-
 
 def act(t_ms: int, chamber: Chamber, origin: ActivationOrigin = ActivationOrigin.INTRINSIC,
         captured: bool = True) -> Activation:
     return Activation(t_ms * 1000, chamber, origin, captured)
-
-
-def srt(s: list[MarkerEvent]) -> list[MarkerEvent]:
-    return sorted(s, key=lambda e: e.t_us)
 
 
 # 1. loss of capture ------------------------------------------------------------------------
