@@ -28,6 +28,10 @@ from hil.emulator.errors import DeviceCrashedError, DeviceHungError, DeviceStart
 QEMU_MACHINE = "lm3s6965evb"
 _QEMU_WAITING = re.compile(r"waiting for connection")
 START_TIMEOUT_S = 10.0
+EXIT_GRACE_S = 0.5
+"""How long :meth:`EmulatedDevice.diagnose` waits for a process whose link just broke to finish
+exiting. The kernel closes a dying process's files (so the pty hangs up and the link read fails)
+before the exit status can be collected; without the wait a crash could be reported as a hang."""
 
 
 def _free_port() -> int:
@@ -136,8 +140,11 @@ class EmulatedDevice:
         """Turn a link error (timeout, EOF) into DeviceCrashedError or DeviceHungError.
 
         Call it when the device stopped answering: a dead process is a crash, a live one that
-        does not answer is a hang.
+        does not answer is a hang. A process that is still exiting gets up to
+        :data:`EXIT_GRACE_S` to finish, so a crash is reported as a crash.
         """
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=EXIT_GRACE_S)
         try:
             self.check()
         except DeviceCrashedError as crashed:

@@ -26,7 +26,7 @@ from hil.emulator import (
     start_device,
 )
 from hil.emulator.build import require_tool
-from hil.emulator.device import _start_qemu
+from hil.emulator.device import EXIT_GRACE_S, EmulatedDevice, _start_qemu
 from hil.emulator.probe import ProbeClient
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,6 +119,22 @@ def test_hang_is_told_apart_from_a_crash() -> None:
         os.kill(dev.pid, signal.SIGSEGV)
         dev._proc.wait(timeout=5)
         assert isinstance(dev.diagnose(info.value), DeviceCrashedError)
+    finally:
+        dev.stop()
+
+
+def test_a_process_still_exiting_when_the_link_breaks_is_a_crash(tmp_path: Path) -> None:
+    # The kernel closes a dying process's pty before its exit status can be collected, so the
+    # link error can arrive first; the diagnosis must wait for the exit, not call it a hang.
+    log = tmp_path / "console.log"
+    log.write_bytes(b"devicetwin-fw host ready, fault=none\n")
+    proc = subprocess.Popen(["sh", "-c", f"sleep {EXIT_GRACE_S / 4}; exit 3"])
+    dev = EmulatedDevice("host", None, Path("sh"), proc, "/dev/null", log, None)
+    try:
+        err = dev.diagnose(OSError("read failed: device disconnected"))
+        assert isinstance(err, DeviceCrashedError)
+        assert "stopped with status 3" in str(err)
+        assert "ready, fault=none" in str(err)
     finally:
         dev.stop()
 
