@@ -90,14 +90,10 @@ ProgramParams = (
 )
 
 
-def param_pairs(
-    params: ProgramParams,
-) -> tuple[tuple[int, int], ...]:
+def param_pairs(params: ProgramParams) -> tuple[tuple[int, int], ...]:
     """(parameter id, wire value) pairs from names or ids."""
     items = params.items() if isinstance(params, Mapping) else params
-    return tuple(
-        (int(ParamId.by_name(k) if isinstance(k, str) else k), int(v)) for k, v in items
-    )
+    return tuple((int(ParamId.by_name(k) if isinstance(k, str) else k), int(v)) for k, v in items)
 
 
 class DeviceClient:
@@ -272,9 +268,7 @@ class DeviceClient:
         """Program parameters given by model name or id, values in wire units."""
         self.request(Program(param_pairs(params)), Ack)
 
-    def try_program(
-        self, params: ProgramParams
-    ) -> Nack | None:
+    def try_program(self, params: ProgramParams) -> Nack | None:
         """:meth:`program`, for checking that a device refuses a programming: None when the
         device accepted it, its NACK when it refused (other failures raise as usual)."""
         try:

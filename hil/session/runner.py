@@ -195,14 +195,13 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> li
     return out
 
 
-#: The monitor whose verdicts stand as evidence of each hazard, by hazard name.
-_MONITOR_OF_HAZARD = {h.value: monitor for h, monitor in HAZARD_MONITOR.items()}
+#: The hazard (by name) that each monitor's verdicts stand as evidence of (one monitor each).
+_HAZARD_OF_MONITOR = {monitor: h.value for h, monitor in HAZARD_MONITOR.items()}
 
 
 def _hazard_of(verdict_name: str) -> str:
     """The hazard a verdict is evidence of (its monitor's hazard), or '' for none."""
-    head = verdict_name.split(".")[0]
-    return next((h for h, m in _MONITOR_OF_HAZARD.items() if m == head), "")
+    return _HAZARD_OF_MONITOR.get(verdict_name.split(".")[0], "")
 
 
 def build_heart(scenario: Scenario) -> Heart:
