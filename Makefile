@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYX := $(shell find devicetwin firmware_bridge hil -name '*.pyx' -o -name '*.pxd' 2>/dev/null)
 
-.PHONY: setup system-deps build demo test lint pytest bench clean
+.PHONY: setup system-deps build demo test lint pytest test-debug bench clean
 
 setup: system-deps $(STAMP) build
 
@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
 	@touch $(STAMP)
 
+# A failed Cython or C build fails `make build` (and so `make test` and `make demo`).
 build: $(STAMP)
-	@$(PY) setup.py -q build_ext --inplace -j 2 2>&1 | grep -v '^$$' || true
-	@$(PY) -c "import devicetwin, firmware_bridge, hil" 
+	$(PY) setup.py -q build_ext --inplace -j 2
+	@$(PY) -c "import devicetwin, firmware_bridge, hil"
 
 demo: setup
 	$(VENV)/bin/devicetwin demo
@@ -33,7 +34,22 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint pytest
+# The kernels and the sensing front end once more, built without optimisation and with Cython's
+# bounds, wraparound and initialisation checks (DEVICETWIN_CYTHON_DEBUG=1), in a copy of the
+# sources under build/debug-tree so the optimised build in place is left alone.
+DEBUG_TREE := build/debug-tree
+DEBUG_TESTS := tests/devicetwin/heart $(wildcard tests/devicetwin/pacemaker/test_sensing_*.py)
+test-debug: setup
+	@rm -rf $(DEBUG_TREE) && mkdir -p $(DEBUG_TREE)
+	@git ls-files -z --cached --others --exclude-standard devicetwin hil firmware_bridge tests setup.py pyproject.toml \
+	  | xargs -0 cp --parents -t $(DEBUG_TREE)
+	cd $(DEBUG_TREE) && DEVICETWIN_CYTHON_DEBUG=1 $(abspath $(PY)) setup.py -q build_ext --inplace -j 2
+	cd $(DEBUG_TREE) && $(abspath $(PY)) -c "import devicetwin.heart._kernel as k, \
+	  devicetwin.pacemaker._frontend as f, os; here = os.getcwd(); \
+	  assert all(m.__file__.startswith(here) for m in (k, f)), 'debug tree not imported'"
+	cd $(DEBUG_TREE) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(DEBUG_TESTS)
+
+test: lint pytest test-debug
 
 # Speed: every benchmark prints medians and one JSON object as its last line.
 bench: setup

@@ -6,13 +6,16 @@ Each subcommand lives in the module that owns its logic; this file only parses a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from devicetwin import DeviceTwinError, __version__
-from hil.errors import HilError
+from devicetwin import __version__
+from hil.exitcodes import EPILOG, ExitCode, exit_code_for, exit_code_of_run
+from hil.interrupts import interruption_text, received_signal, signal_of, signals_as_interrupts
 
 if TYPE_CHECKING:
     from hil.session.realtime import RealtimeOptions
@@ -49,7 +52,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(describe(result.realtime))
     if args.out is not None:
         print(f"report: {args.out / 'report.html'}")
-    return 0 if result.passed else 1
+    return exit_code_of_run(result.passed, result.loop.signal)
 
 
 def _rt_options(args: argparse.Namespace) -> RealtimeOptions | None:
@@ -113,9 +116,18 @@ def _cmd_mutants(args: argparse.Namespace) -> int:
     return 0 if table["clean_passed"] and not table["undetected"] else 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every (sub)command's ``--help`` ends with the exit-code table."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EPILOG)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``devicetwin`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="devicetwin",
         description=(
             "A pacemaker digital twin with hardware in the loop: a simulated heart plays the "
@@ -123,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"devicetwin {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
         "demo", help="run the main job on built-in defaults: the default scenario on the "
@@ -193,17 +205,36 @@ def _device_args(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``devicetwin`` console script; returns the process exit code."""
+    """Entry point of the ``devicetwin`` console script; returns the process exit code.
+
+    Every subcommand ends by one convention (``hil.exitcodes``): 0 passed, 1 a verdict failed,
+    2 bad usage or configuration, 3 device or instrument unreachable, 128 + N on signal N.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
-    try:
-        return int(args.func(args))
-    except (HilError, DeviceTwinError) as err:
-        print(f"devicetwin: error: {err}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG
+    with signals_as_interrupts():
+        try:
+            code = int(args.func(args))
+        except KeyboardInterrupt as exc:
+            print(f"devicetwin: {interruption_text(exc)}", file=sys.stderr)
+            return ExitCode.for_signal(signal_of(exc))
+        except Exception as err:
+            known = exit_code_for(err)
+            if known is None:  # not a classified error: a bug in devicetwin itself
+                traceback.print_exc()
+                print("devicetwin: internal error (a bug in devicetwin; please report it with "
+                      "the traceback above)", file=sys.stderr)
+                return ExitCode.INTERNAL
+            print(f"devicetwin: error: {err}", file=sys.stderr)
+            return known
+        signum = received_signal()
+    if signum is not None:  # a signal arrived while the evidence was being written
+        print(f"devicetwin: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return ExitCode.for_signal(signum)
+    return code
 
 
 if __name__ == "__main__":

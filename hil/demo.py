@@ -1,9 +1,11 @@
-"""``devicetwin demo``: the reference pacemaker (nominal DDD) in closed loop with a scripted heart.
+"""``devicetwin demo``: the main job on built-in defaults, and a bench-free reference-model demo.
 
-Until the bench exists this is the main job: an event-level heart (sinus rhythm, intermittent
-Mobitz II AV block, one sinus pause, one PVC) drives ``devicetwin.pacemaker.PacemakerModel``,
-and the heart reacts to the model's paces (an AP captures the atrium and resets the sinus node,
-a VP captures the ventricle). The marker channel and a summary are printed.
+:func:`run_bench_demo` (``devicetwin demo``) runs the default scenario on the emulated device with
+its report. :func:`run_demo` (``devicetwin demo --reference-only``) needs no device: an
+event-level heart (sinus rhythm, intermittent Mobitz II AV block, one sinus pause, one PVC)
+drives ``devicetwin.pacemaker.PacemakerModel``, and the heart reacts to the model's paces (an AP
+captures the atrium and resets the sinus node, a VP captures the ventricle). The marker channel
+and a summary are printed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devicetwin.pacemaker import (
     Programming,
 )
 from hil.errors import HilError
+from hil.exitcodes import exit_code_of_run
 
 SINUS_MS = 800
 """Sinus cycle length (75 bpm, between the nominal LRL 60 and URL 120: tracked 1:1)."""
@@ -264,4 +267,4 @@ def run_bench_demo(out_dir: Path | None, device: str = "emulated",
     if out_dir is not None:
         print(f"report: {out_dir / 'report.html'}  (record {out_dir / 'run'}.hea, "
               f"summary.json, junit.xml, manifest.json)")
-    return 0 if result.passed else 1
+    return exit_code_of_run(result.passed, result.loop.signal)

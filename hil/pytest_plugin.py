@@ -4,14 +4,21 @@ Installed with devicetwin (entry point ``pytest11``), so a firmware team's test 
 
     @pytest.mark.requirement("SRS-PMT-3")
     def test_pmt_is_terminated(bench):
-        result = bench.run("pmt_retrograde")
+        result = bench.run("ddd_pmt_terminated")
         assert result.passed, result.explain()
 
 Options: ``--device-url`` (``emulated`` by default, ``qemu``, or any firmware_bridge URL; also
 the ``DEVICETWIN_DEVICE`` environment variable), ``--device-fault`` (a seeded-fault variant of
-the emulated firmware) and ``--bench-out`` (keep every run's record and reports there).
-Requirement IDs of the ``requirement`` marker and each run's scenario and verdict land in the
-JUnit XML as test-case properties.
+the emulated firmware), ``--bench-out`` (keep every run's record and reports there) and
+``--skip-unreachable``. Requirement IDs of the ``requirement`` marker and each run's scenario and
+verdict land in the JUnit XML as test-case properties.
+
+The command line's exit-code cases (``hil.exitcodes``) map to pytest outcomes: a failed verdict
+is a test *failure* (the test's assert); a device that cannot be reached or started is an
+*error* of the test's set-up (checked once per session, before the first bench test), or a
+*skip* with the reason under ``--skip-unreachable`` (a desk without the board); a configuration
+error (scenario file, programming) fails the test with the one-line message, no traceback; an
+interrupt stops the session as pytest does.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from hil.errors import ConfigError
+from hil.exitcodes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
     from hil.scenarios import Scenario
@@ -37,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--device-fault", default=None,
                     help="seeded-fault variant of the emulated firmware")
     group.addoption("--bench-out", default=None, help="folder to keep every run's evidence in")
+    group.addoption("--skip-unreachable", action="store_true", default=False,
+                    help="skip (not error) the bench tests when the device cannot be reached")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,12 +79,24 @@ class Bench:
         from hil.scenarios import Scenario, load_scenario, resolve
         from hil.session.runner import run_scenario
 
-        sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(str(scenario)))
+        try:
+            sc = (scenario if isinstance(scenario, Scenario)
+                  else load_scenario(resolve(str(scenario))))
+        except ConfigError as err:
+            pytest.fail(f"configuration error: {err}", pytrace=False)
         out = None
         if self.out_root is not None:
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._item.nodeid)
             out = self.out_root / safe / sc.name
-        result = run_scenario(sc, self.device, out_dir=out, fault=self.fault)
+        try:
+            result = run_scenario(sc, self.device, out_dir=out, fault=self.fault)
+        except Exception as err:
+            code = exit_code_for(err)
+            if code is ExitCode.CONFIG:
+                pytest.fail(f"configuration error: {err}", pytrace=False)
+            if code is ExitCode.DEVICE:
+                pytest.fail(f"device {self.device!r} unreachable: {err}", pytrace=False)
+            raise
         props = self._item.user_properties
         props.append(("scenario", sc.name))
         props.append(("verdict", result.verdict))
@@ -89,9 +113,39 @@ def device_url(request: pytest.FixtureRequest) -> str:
     return str(value or os.environ.get("DEVICETWIN_DEVICE") or "emulated")
 
 
+@pytest.fixture(scope="session")
+def device_reachable(request: pytest.FixtureRequest, device_url: str) -> str:
+    """The device under test, once connected to and identified (HELLO) per session.
+
+    A device that cannot be reached or started makes every bench test an error at set-up (a
+    skip with ``--skip-unreachable``), not a failed verdict.
+    """
+    from hil.session.device import DeviceConnection
+
+    fault = request.config.getoption("--device-fault")
+    try:
+        with DeviceConnection(device_url, fault=fault):
+            pass
+    except Exception as err:
+        code = exit_code_for(err)
+        if code is ExitCode.DEVICE and request.config.getoption("--skip-unreachable"):
+            pytest.skip(f"device {device_url!r} unreachable: {err}")
+        if code is None:
+            raise
+        what = "configuration" if code is ExitCode.CONFIG else "unreachable"
+        raise DeviceSetupError(f"device {device_url!r} {what}: {err}") from err
+    return device_url
+
+
+class DeviceSetupError(Exception):
+    """The device under test could not be reached or configured: an error of every bench test's
+    set-up."""
+
+
 @pytest.fixture
-def bench(request: pytest.FixtureRequest, device_url: str) -> Bench:
+def bench(request: pytest.FixtureRequest, device_reachable: str) -> Bench:
     """A bench bound to the device under test; ``bench.run(name)`` returns a RunResult."""
+    device_url = device_reachable
     out = request.config.getoption("--bench-out")
     return Bench(device_url, request.config.getoption("--device-fault"),
                  Path(out) if out else None, request.node)

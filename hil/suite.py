@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hil.interrupts import interruption_text, received_signal, shielded, signal_of
 from hil.scenarios import library_names, load_scenario, resolve
 
 
@@ -32,15 +35,35 @@ def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> 
 
     t0 = time.perf_counter()
     scenario = load_scenario(path)
+    if received_signal() is not None:  # the suite is stopping: start no new run
+        return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0, 0.0, "not started")
     try:
         result = run_scenario(scenario, device, fault=fault,
                               out_dir=Path(out_dir) if out_dir else None)
     except Exception as err:  # a run that cannot even start is a failed entry, not a crash
         return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
                           f"{type(err).__name__}: {err}")
+    except KeyboardInterrupt as exc:  # stopped before its loop ran
+        return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0,
+                          time.perf_counter() - t0, interruption_text(exc))
     failed = tuple(c.name for c in result.criteria if not c.passed)
     return SuiteEntry(scenario.name, fault, result.verdict, failed, result.realtime_factor,
                       result.wall_s, result.loop.interrupted)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, signum: int) -> None:
+    """Pass an interruption on to the runs in progress and wait for their evidence.
+
+    The workers are forked with the bench's handlers (hil.interrupts), so the signal ends each
+    run as it ends a single one: record closed, summary and reports written, device stopped.
+    Runs not yet started are cancelled.
+    """
+    with shielded():
+        for child in multiprocessing.active_children():
+            if child.pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(child.pid, signum)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def expand(names_or_dir: Sequence[str]) -> list[Path]:
@@ -75,11 +98,15 @@ def run_suite(
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_run_one, p, device, f, target(p, f)) for p, f in work]
-        for fut in as_completed(futures):
-            entry = fut.result()
-            results.append(entry)
-            if on_done is not None:
-                on_done(entry, len(results), len(work))
+        try:
+            for fut in as_completed(futures):
+                entry = fut.result()
+                results.append(entry)
+                if on_done is not None:
+                    on_done(entry, len(results), len(work))
+        except KeyboardInterrupt as exc:
+            _stop_workers(pool, signal_of(exc))
+            raise
     order = {(str(p), f): i for i, (p, f) in enumerate(work)}
     by_name = {Path(p).stem: p for p, _ in work}
     results.sort(key=lambda e: order.get((by_name.get(e.scenario, ""), e.fault), 0))

@@ -11,13 +11,18 @@ goes to a log file that :meth:`EmulatedDevice.console_output` reads.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -32,6 +37,32 @@ EXIT_GRACE_S = 0.5
 """How long :meth:`EmulatedDevice.diagnose` waits for a process whose link just broke to finish
 exiting. The kernel closes a dying process's files (so the pty hangs up and the link read fails)
 before the exit status can be collected; without the wait a crash could be reported as a hang."""
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_bench() -> None:
+    """In the child, before exec: be killed when the bench process dies, however it dies.
+
+    Every normal exit path stops the device (``EmulatedDevice.stop``); this covers the one that
+    runs no Python code at all (SIGKILL, a crash of the interpreter), so no firmware or QEMU
+    process outlives the bench.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _child_setup() -> Callable[[], None] | None:
+    """The ``preexec_fn`` that ties a device process's life to the bench's (None: nothing).
+
+    The kernel sends the parent-death signal when the *thread* that started the child ends, so
+    it is only requested from the main thread, which lives as long as the bench.
+    """
+    if _LIBC is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return _die_with_bench
 
 
 def _free_port() -> int:
@@ -170,7 +201,7 @@ def _start_host(program: Path, fault: str | None, log_path: Path,
             proc = subprocess.Popen(
                 [str(program), "--uart-fd", str(master), *extra],
                 pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                close_fds=True,
+                close_fds=True, preexec_fn=_child_setup(),
             )
     except BaseException:
         os.close(slave)
@@ -193,7 +224,7 @@ def _start_qemu(program: Path, fault: str | None, log_path: Path) -> EmulatedDev
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                close_fds=True)
+                                close_fds=True, preexec_fn=_child_setup())
     dev = EmulatedDevice("qemu", fault, program, proc, f"socket://127.0.0.1:{port}", log_path,
                          None)
     deadline = time.monotonic() + START_TIMEOUT_S

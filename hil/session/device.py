@@ -18,14 +18,14 @@ from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.errors import BridgeError, DeviceFaultError
 from firmware_bridge.messages import Hello, Interrogation, Nack, Tick
-from hil.errors import HilError
+from hil.errors import ConfigError, DeviceUnavailableError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
 #: Device specs that start the reference firmware instead of opening a URL.
 EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
 
 
-class DeviceError(HilError):
+class DeviceError(DeviceUnavailableError):
     """The device could not be reached, refused the programming, or crashed."""
 
 
@@ -54,17 +54,17 @@ def read_key_file(path: Path | str) -> bytes:
     try:
         text = "".join(p.read_text().split())
         if os.stat(p).st_mode & 0o004:
-            raise DeviceError(f"key file {str(p)!r} is world readable; expected mode 600",
+            raise ConfigError(f"key file {str(p)!r} is world readable; expected mode 600",
                               name="key_file", value=str(p), expected="not world readable")
         key = bytes.fromhex(text)
     except OSError as err:
-        raise DeviceError(f"cannot read key file {str(p)!r}: {err.strerror}", name="key_file",
+        raise ConfigError(f"cannot read key file {str(p)!r}: {err.strerror}", name="key_file",
                           value=str(p), expected="a readable key file") from err
     except ValueError as err:
-        raise DeviceError(f"key file {str(p)!r} does not hold hex digits", name="key_file",
+        raise ConfigError(f"key file {str(p)!r} does not hold hex digits", name="key_file",
                           value=str(p), expected="64 hex digits") from err
     if len(key) != 32:
-        raise DeviceError(f"key file {str(p)!r} holds {len(key)} bytes", name="key_file",
+        raise ConfigError(f"key file {str(p)!r} holds {len(key)} bytes", name="key_file",
                           value=len(key), expected="32 bytes (64 hex digits)")
     return key
 
@@ -91,10 +91,10 @@ class DeviceConnection:
         self._emulated: Any = None
         target = EMULATED_TARGETS.get(spec)
         if target is None and fault is not None:
-            raise DeviceError(f"fault {fault!r} needs an emulated device, not {spec!r}",
+            raise ConfigError(f"fault {fault!r} needs an emulated device, not {spec!r}",
                               name="fault", value=fault, expected="device emulated or qemu")
         if corrupt_store and target != "host":
-            raise DeviceError(
+            raise ConfigError(
                 f"a corrupt parameter store can only be staged on the emulated host device, "
                 f"not {spec!r}", name="device", value=spec, expected="emulated")
         if target is not None:

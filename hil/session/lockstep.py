@@ -29,6 +29,7 @@ import numpy.typing as npt
 from devicetwin.heart import Activation, Heart, Pace
 from devicetwin.pacemaker import Chamber, MarkerEvent, PacemakerModel
 from devicetwin.pacemaker.sensing import quantize_uv
+from hil.interrupts import interruption_text, signal_of
 from hil.session.device import DeviceConnection, DeviceError
 from hil.session.mapping import pace_for_heart
 from hil.session.recorder import SessionRecorder
@@ -68,6 +69,12 @@ class LoopOutput:
     stats: LoopStats = field(default_factory=LoopStats)
     end_us: int = 0
     interrupted: str | None = None
+    signal: int | None = None  # the signal that interrupted the run (SIGINT, SIGTERM, SIGHUP)
+
+    def interrupt(self, exc: BaseException) -> None:
+        """Mark the run interrupted by ``exc`` (a KeyboardInterrupt or hil's Interrupted)."""
+        self.interrupted = interruption_text(exc)
+        self.signal = signal_of(exc)
 
 
 def _zeros(n: int) -> npt.NDArray[np.int16]:
@@ -207,8 +214,8 @@ class LockstepLoop:
                 stats.record_s += c5 - c4
                 if self.progress is not None:
                     self.progress(self._t_us)
-        except KeyboardInterrupt:
-            self.out.interrupted = "interrupted by the user"
+        except KeyboardInterrupt as exc:
+            self.out.interrupt(exc)
         finally:
             stats.wall_s += time.perf_counter() - wall0
             self.out.end_us = self._t_us

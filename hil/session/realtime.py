@@ -566,8 +566,8 @@ class RealtimeLoop:
             settle_s = (opt.lead_ms + opt.twin_margin_ms) / 1e3 + 0.05
             self._wait_until(clock() + settle_s)
             self._collect(0.0)
-        except KeyboardInterrupt:
-            self.out.interrupted = "interrupted by the user"
+        except KeyboardInterrupt as exc:
+            self.out.interrupt(exc)
         except HilError as err:  # the device crashed or the link dropped: keep what we have
             self.out.interrupted = str(err)
             crashed = True

@@ -138,6 +138,11 @@ class SessionRecorder:
         for ann in (self.heart, self.device, self.twin):
             ann.flush(upto_us)
 
+    def remove(self) -> None:
+        """Delete the (closed) record's files: for a run that stopped before its first sample."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Write everything and close the files."""
         self.flush(None)

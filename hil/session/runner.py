@@ -8,6 +8,7 @@ evidence (WFDB record, summary, manifest, JUnit, HTML report) when given an outp
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from devicetwin.pacemaker import (
 )
 from firmware_bridge.wire import StateCommand
 from hil.errors import HilError
+from hil.interrupts import interruption_text, shielded, signal_of
 from hil.scenarios import Scenario
 from hil.scenarios.model import TimelineEntry
 from hil.session.device import DeviceConnection, DeviceIdentity
@@ -98,6 +100,8 @@ class RunResult:
             "scenario": self.scenario.name,
             "verdict": self.verdict,
             "interrupted": self.loop.interrupted,
+            "signal": (signal.Signals(self.loop.signal).name
+                       if self.loop.signal is not None else None),
             "duration_s": self.loop.end_us / 1e6,
             "device_events": conf["device_events"],
             "predicted_events": conf["predicted_events"],
@@ -257,12 +261,13 @@ def run_scenario(
     heart = build_heart(scenario)
     device_actions = schedule_on_heart(heart, scenario.timeline)
     out = Path(out_dir) if out_dir is not None else None
-    recorder = SessionRecorder(out) if out is not None else None
     corrupt = scenario.device_start == "corrupt_store"
     refusals = _refusal_probes(scenario, programming)
     start_state = DeviceState.POWER_ON_RESET if corrupt else DeviceState.PERMANENT
     twin = PacemakerModel(programming, state=start_state, follower=True)
     setup_criteria: list[Criterion] = []
+    recorder: SessionRecorder | None = None
+    loop: LockstepLoop | RealtimeLoop | None = None
     try:
         with _connect(device, fault, key, via, instruments or {}, corrupt) as dev:
             for changes, wire in refusals:
@@ -277,6 +282,9 @@ def run_scenario(
                     state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
             else:
                 dev.program(programming)
+            # the record starts once the device answered: an unreachable device leaves no
+            # empty record behind, only a summary that says why (_write_stopped_summary)
+            recorder = SessionRecorder(out) if out is not None else None
 
             def apply(entry: TimelineEntry) -> None:
                 if entry.action == "magnet":
@@ -285,10 +293,9 @@ def run_scenario(
                     state = DeviceState.MAGNET if on else DeviceState.PERMANENT
                     if isinstance(loop, RealtimeLoop):
                         loop.defer_twin(lambda t_us: twin.enter_state(t_us, state))
-                    else:
+                    elif loop is not None:
                         twin.enter_state(loop.now_us, state)
 
-            loop: LockstepLoop | RealtimeLoop
             if realtime:
                 loop = RealtimeLoop(heart, dev, twin, recorder=recorder,
                                     timeline=device_timeline(device_actions, apply),
@@ -304,9 +311,30 @@ def run_scenario(
                 output.interrupted = str(err)
                 output.end_us = loop.now_us
             identity = dev.identity
+    except BaseException as err:
+        # stopped before the loop could run (unreachable device, refused programming, a
+        # signal): no record, a summary that says why, then the error goes on to the caller
+        if loop is None and out is not None:
+            with shielded():
+                if recorder is not None:
+                    recorder.close()
+                    recorder.remove()
+                _write_stopped_summary(out, scenario, device, err)
+        raise
     finally:
         if recorder is not None:
-            recorder.close()
+            with shielded():
+                recorder.close()
+    with shielded():  # judging and writing the evidence finish even if a signal arrives now
+        return _judge_run(scenario, programming, identity, output, loop, setup_criteria,
+                          start_state, via, out, recorder, wall0)
+
+
+def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIdentity,
+               output: LoopOutput, loop: LockstepLoop | RealtimeLoop,
+               setup_criteria: list[Criterion], start_state: DeviceState, via: str,
+               out: Path | None, recorder: SessionRecorder | None, wall0: float) -> RunResult:
+    """Score a finished (or cut short) loop and write its evidence."""
     end_us = output.end_us
     rt_criteria: list[Criterion] = []
     rt_summary: dict[str, Any] | None = None
@@ -340,6 +368,25 @@ def run_scenario(
 
         write_evidence(result, recorder)
     return result
+
+
+def _write_stopped_summary(out: Path, scenario: Scenario, device: str,
+                           err: BaseException) -> None:
+    """``summary.json`` of a run that never reached its loop: which device, and why not."""
+    signum = signal_of(err) if isinstance(err, KeyboardInterrupt) else None
+    reason = interruption_text(err) if signum is not None else f"{type(err).__name__}: {err}"
+    out.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {
+        "scenario": scenario.name,
+        "verdict": "interrupted" if signum is not None else "error",
+        "interrupted": reason if signum is not None else None,
+        "signal": signal.Signals(signum).name if signum is not None else None,
+        "error": reason if signum is None else None,
+        "device": {"spec": device},
+        "duration_s": 0.0,
+        "criteria": [],
+    }
+    (out / "summary.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
 
 
 def _describe(changes: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@ in JUnit, and a failing run fails the test."""
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -57,3 +58,43 @@ def test_a_failing_expectation_fails_the_test(pytester: pytest.Pytester) -> None
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "vvi")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*hazard.pmt*"])
+
+
+PLAIN_TEST = """
+def test_runs(bench):
+    assert bench.run("plugin_vvi.toml").passed
+"""
+
+
+def refused_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"socket://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_an_unreachable_device_is_an_error_not_a_failure(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", plugin_vvi=SCENARIO)
+    pytester.makepyfile(test_firmware=PLAIN_TEST)
+    url = refused_url()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--device-url", url)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*device '{url}' unreachable*"])
+
+
+def test_an_unreachable_device_skips_when_asked(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", plugin_vvi=SCENARIO)
+    pytester.makepyfile(test_firmware=PLAIN_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", "--device-url",
+                                           refused_url(), "--skip-unreachable")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*unreachable*"])
+
+
+def test_a_configuration_error_fails_with_its_message_and_no_traceback(
+        pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", plugin_vvi=SCENARIO.replace('mode = "VVI"', 'mode = "VOOO"'))
+    pytester.makepyfile(test_firmware=PLAIN_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*configuration error: *plugin_vvi.toml:*VOOO*"])
+    assert "Traceback" not in result.stdout.str()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
+import devicetwin.pacemaker._frontend  # noqa: F401  (the compiled front end must be built)
 from devicetwin.pacemaker import Mode, PacemakerModel, Programming
-
-pytest.importorskip("devicetwin.pacemaker._frontend")
 
 
 def _signals(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from toolchain import require_tools
 
 from devicetwin.pacemaker.sensing import SensingFrontEnd
 
@@ -40,10 +41,10 @@ void run_channel(const int16_t *x, size_t n, uint32_t sensitivity_uv, uint8_t *o
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    gcc = shutil.which("gcc")
+    require_tools("gcc")
+    gcc = str(shutil.which("gcc"))
     source = FIRMWARE_SRC / "fw_frontend.c"
-    if gcc is None or not source.is_file():
-        pytest.skip(f"needs gcc and {source}")
+    assert source.is_file(), f"the firmware front end {source} is gone"
     build = tmp_path_factory.mktemp("fw_frontend")
     (build / "harness.c").write_text(HARNESS)
     library = build / "libfwfe.so"
@@ -68,7 +69,8 @@ def firmware(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
         check=False,
     )
     if result.returncode != 0:
-        pytest.skip(f"the firmware front end's interface changed: {result.stderr[:300]}")
+        pytest.fail("the firmware front end no longer builds against this harness (its "
+                    f"interface drifted from the model's): {result.stderr[:600]}")
     lib = ctypes.CDLL(str(library))
     lib.run_channel.restype = None
     lib.run_channel.argtypes = [

@@ -7,12 +7,12 @@ LRI 1000 - AV 150) and interrogates as before.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from toolchain import QEMU_TOOLS
 
 from firmware_bridge import framing, protocol
 from firmware_bridge.messages import Ack, Hello, HelloRequest, Nack, Program, SetState
@@ -24,9 +24,8 @@ OTHER_KEY = bytes(range(100, 132))
 
 
 def targets() -> list[object]:
-    qemu_ok = shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")
-    return ["host", pytest.param("qemu", marks=[pytest.mark.qemu, pytest.mark.skipif(
-        not qemu_ok, reason="qemu-system-arm and arm-none-eabi-gcc are needed")])]
+    qemu = [pytest.mark.qemu, pytest.mark.needs_tools(*QEMU_TOOLS)]
+    return ["host", pytest.param("qemu", marks=qemu)]
 
 
 def _nack(reply: Ack | Nack) -> Nack:

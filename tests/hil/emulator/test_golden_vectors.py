@@ -23,8 +23,7 @@ from hil.emulator import start_device
 from hil.emulator.probe import DEV_KEY, ProbeClient
 
 GOLDEN = Path(__file__).resolve().parents[3] / "firmware_bridge" / "vectors" / "golden.json"
-VECTORS: list[dict[str, Any]] = (json.loads(GOLDEN.read_text())["vectors"]
-                                 if GOLDEN.exists() else [])
+VECTORS: list[dict[str, Any]] = json.loads(GOLDEN.read_text())["vectors"]
 
 REPLY = {"HELLO_REQ": {MessageType.HELLO}, "INTERROGATE": {MessageType.INTERROGATION},
          "TELEMETRY_REQ": {MessageType.TELEMETRY}, "TICK": {MessageType.EVENTS, MessageType.NACK},
@@ -50,7 +49,6 @@ def _collect_until_hello(client: ProbeClient) -> list[Frame]:
         frames.append(f)
 
 
-@pytest.mark.skipif(not VECTORS, reason="firmware_bridge/vectors/golden.json not present")
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
 def test_device_answers_golden_vector(vector: dict[str, Any]) -> None:
     with start_device("host") as dev, ProbeClient(dev.url, timeout_s=3.0) as client:

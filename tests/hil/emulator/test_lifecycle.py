@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from toolchain import QEMU_TOOLS
 
 from firmware_bridge.messages import DeviceError, TelemetryRequest
 from firmware_bridge.wire import ErrorCode
@@ -151,9 +151,7 @@ def test_fault_variant_builds_into_its_own_directory() -> None:
 
 
 @pytest.mark.qemu
-@pytest.mark.skipif(shutil.which("qemu-system-arm") is None
-                    or shutil.which("arm-none-eabi-gcc") is None,
-                    reason="qemu-system-arm and arm-none-eabi-gcc are needed")
+@pytest.mark.needs_tools(*QEMU_TOOLS)
 def test_qemu_hardfault_reports_on_uart_and_console_and_exits_nonzero(tmp_path: Path) -> None:
     """A test-only image traps on TELEMETRY_REQ: the HardFault handler sends ERROR(HARDFAULT) on
     the UART, prints its report through semihosting and exits QEMU with status 1."""

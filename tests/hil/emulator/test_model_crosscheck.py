@@ -9,12 +9,10 @@ the rule the scenario exercises.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
-
-pytest.importorskip("devicetwin.pacemaker")
+from toolchain import QEMU_TOOLS
 
 from hil.emulator import start_device
 from hil.emulator.crosscheck import (
@@ -35,12 +33,9 @@ def test_firmware_agrees_with_reference_model(scenario: Scenario) -> None:
     assert disagreement is None, str(disagreement)
 
 
-QEMU_OK = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
-
-
 @pytest.mark.slow
 @pytest.mark.qemu
-@pytest.mark.skipif(not QEMU_OK, reason="qemu-system-arm and arm-none-eabi-gcc are needed")
+@pytest.mark.needs_tools(*QEMU_TOOLS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_qemu_and_host_firmware_agree(scenario: Scenario) -> None:
     assert firmware_markers(scenario, "qemu") == firmware_markers(scenario, "host")

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import devicetwin.pacemaker as pacemaker
 from firmware_bridge.messages import Ack, Nack
 from firmware_bridge.wire import ParamId
 from hil.emulator import start_device
 from hil.emulator.crosscheck import wire_program
 from hil.emulator.probe import ProbeClient
 
-pacemaker = pytest.importorskip("devicetwin.pacemaker")
 PARAMETERS: dict[str, Any] = pacemaker.PARAMETERS
 NAMES = [n for n in PARAMETERS if n != "mode"]
 MODES = [m for m in pacemaker.Mode if m.wire_code <= 18]

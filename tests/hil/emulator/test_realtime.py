@@ -6,20 +6,17 @@ nominal DDD on a quiet signal still paces A at 850 ms and V at 1000 ms of device
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from toolchain import QEMU_TOOLS
 
 from firmware_bridge.messages import Events, Stream
 from firmware_bridge.wire import WireKind
 from hil.emulator import start_device
 from hil.emulator.probe import ProbeClient
 
-QEMU_OK = bool(shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"))
-
 
 @pytest.mark.parametrize("target", ["host", pytest.param("qemu", marks=[
-    pytest.mark.qemu, pytest.mark.skipif(not QEMU_OK, reason="needs qemu-system-arm")])])
+    pytest.mark.qemu, pytest.mark.needs_tools(*QEMU_TOOLS)])])
 def test_stream_gives_streamed_events_on_the_device_clock(target: str) -> None:
     with start_device(target) as dev, ProbeClient(dev.url, timeout_s=5.0) as c:  # type: ignore[arg-type]
         c.hello()

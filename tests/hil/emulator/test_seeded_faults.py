@@ -9,7 +9,6 @@ make the firmware's own C unit tests fail.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,17 +16,14 @@ import pytest
 
 from firmware_bridge.messages import Ack, Nack
 from hil.emulator import fault_names, start_device
+from hil.emulator.crosscheck import SCENARIOS, compare
 from hil.emulator.faults import FIRMWARE_DIR
 from hil.emulator.probe import ProbeClient
-
-pytest.importorskip("devicetwin.pacemaker")
-
-from hil.emulator.crosscheck import SCENARIOS, compare
 
 NOT_TIMING = {"PROGRAM_NO_RANGE_CHECK", "US_COUNTER_OVERFLOW", "STORE_CRC_IGNORED"}
 TIMING_FAULTS = [f for f in fault_names() if f not in NOT_TIMING]
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is needed")
+pytestmark = pytest.mark.needs_tools("gcc", "make")
 
 
 @pytest.mark.slow

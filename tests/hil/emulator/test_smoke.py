@@ -9,9 +9,8 @@ sensitivity: P 2.0 mV peak (1.0 >= 0.75 mV), R 8.0 mV peak (4.0 >= 2.5 mV).
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from toolchain import QEMU_TOOLS
 
 from firmware_bridge.messages import Ack, Event
 from firmware_bridge.wire import WireChamber, WireKind, WirePaceFlag
@@ -57,9 +56,8 @@ def run_scenario(target: str, with_ventricle: bool) -> tuple[Event, ...]:
 
 
 def targets() -> list[object]:
-    qemu_ok = shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")
-    return ["host", pytest.param("qemu", marks=[pytest.mark.qemu, pytest.mark.skipif(
-        not qemu_ok, reason="qemu-system-arm and arm-none-eabi-gcc are needed")])]
+    qemu = [pytest.mark.qemu, pytest.mark.needs_tools(*QEMU_TOOLS)]
+    return ["host", pytest.param("qemu", marks=qemu)]
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +101,7 @@ def test_without_ventricle_every_as_is_tracked_at_sav(
 
 
 @pytest.mark.qemu
-@pytest.mark.skipif(not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-                    reason="qemu-system-arm and arm-none-eabi-gcc are needed")
+@pytest.mark.needs_tools(*QEMU_TOOLS)
 @pytest.mark.parametrize("with_ventricle", [True, False])
 def test_host_and_qemu_agree_event_for_event(
         with_ventricle: bool, runs: dict[tuple[str, bool], tuple[Event, ...]]) -> None:

@@ -9,7 +9,6 @@ PVC + extension, noise reversion, hysteresis, smoothing, dynamic AV, magnet and 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import pytest
 
 FIRMWARE = Path(__file__).resolve().parents[3] / "hil" / "firmware"
 
-pytestmark = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("make") is None,
-                                reason="gcc and make are needed for the firmware unit tests")
+pytestmark = pytest.mark.needs_tools("gcc", "make")
 
 
 def test_c_unit_tests_pass_under_sanitizers() -> None:
