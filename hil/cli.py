@@ -83,14 +83,14 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _cmd_suite(args: argparse.Namespace) -> int:
     from hil.progress import Progress
     from hil.reports.console import suite_summary
-    from hil.suite import expand, run_suite
+    from hil.suite import expand, run_suite, suite_exit_code
 
     paths = expand(args.scenarios)
     with Progress(len(paths), "suite", "runs") as bar:
         entries = run_suite(paths, device=args.device, jobs=args.jobs, out_dir=args.out,
                             on_done=lambda e, done, total: bar.update(done))
     print(suite_summary(entries))
-    return 0 if all(e.verdict == "pass" for e in entries) else 1
+    return suite_exit_code(entries)
 
 
 def _cmd_mutants(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hil.exitcodes import ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, shielded, signal_of
 from hil.scenarios import library_names, load_scenario, resolve
 
@@ -28,6 +29,7 @@ class SuiteEntry:
     realtime_factor: float
     wall_s: float
     error: str | None = None
+    exit_code: int = 0  # hil.exitcodes: what this run alone would have exited with
 
 
 def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> SuiteEntry:
@@ -42,13 +44,15 @@ def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> 
                               out_dir=Path(out_dir) if out_dir else None)
     except Exception as err:  # a run that cannot even start is a failed entry, not a crash
         return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
-                          f"{type(err).__name__}: {err}")
+                          f"{type(err).__name__}: {err}",
+                          exit_code_for(err) or ExitCode.INTERNAL)
     except KeyboardInterrupt as exc:  # stopped before its loop ran
         return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0,
                           time.perf_counter() - t0, interruption_text(exc))
     failed = tuple(c.name for c in result.criteria if not c.passed)
     return SuiteEntry(scenario.name, fault, result.verdict, failed, result.realtime_factor,
-                      result.wall_s, result.loop.interrupted)
+                      result.wall_s, result.loop.interrupted,
+                      exit_code_of_run(result.passed, result.loop.signal))
 
 
 def _stop_workers(pool: ProcessPoolExecutor, signum: int) -> None:
@@ -64,6 +68,15 @@ def _stop_workers(pool: ProcessPoolExecutor, signum: int) -> None:
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signum)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def suite_exit_code(entries: Sequence[SuiteEntry]) -> ExitCode:
+    """A suite's exit code: a run that could not start (2, 3, 4) outranks a failed verdict (1)."""
+    codes = {ExitCode(e.exit_code) for e in entries}
+    for code in (ExitCode.INTERNAL, ExitCode.DEVICE, ExitCode.CONFIG, ExitCode.FAILED):
+        if code in codes:
+            return code
+    return ExitCode.PASSED
 
 
 def expand(names_or_dir: Sequence[str]) -> list[Path]:

@@ -127,3 +127,8 @@ def test_a_failed_verdict_exits_1(tmp_path: Path) -> None:
     sc.write_text(text.replace("duration_s = 30", "duration_s = 3").replace(
         "pmt = false", "pmt = true"))
     assert main(["run", str(sc)]) == ExitCode.FAILED
+
+
+def test_a_suite_against_an_unreachable_device_exits_3(tmp_path: Path) -> None:
+    assert main(["suite", "bench_default", "--jobs", "1", "--device", refused_url(),
+                 "--out", str(tmp_path)]) == ExitCode.DEVICE
