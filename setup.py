@@ -1,58 +1,111 @@
 """Build the Cython extensions of devicetwin, firmware_bridge and hil.
 
-Every ``.pyx`` file under the three packages becomes an extension module. Compiler
-directives are set here, once. ``DEVICETWIN_CYTHON_DEBUG=1`` turns bounds checking,
-wrap-around and initialisation checks on (one CI job runs the tests that way).
+Every ``.pyx`` file under the three packages becomes an extension module. Cython directives and C
+compiler flags are set here, once: no ``.pyx`` carries a ``# distutils:`` or ``# cython:`` header
+that could override them (tests/test_build_flags.py checks both). ``DEVICETWIN_CYTHON_DEBUG=1``
+builds without optimisation (``-O0 -g``) and with bounds, wrap-around, initialisation and None
+checks on; CI builds a separate copy of the tree that way and runs tests/devicetwin/heart and
+tests/devicetwin/pacemaker/test_sensing*.py against it. Switching between the two modes
+regenerates every C file (the last mode is kept in ``build/cython/BUILD_MODE``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, setup  # type: ignore[import-untyped,unused-ignore]
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 PACKAGES = ("devicetwin", "firmware_bridge", "hil")
-DEBUG = os.environ.get("DEVICETWIN_CYTHON_DEBUG", "0") not in ("", "0")
+DEBUG_ENV = "DEVICETWIN_CYTHON_DEBUG"
+BUILD_DIR = Path("build") / "cython"
+MODE_STAMP = BUILD_DIR / "BUILD_MODE"
+CODEC_DIR = Path("firmware_bridge") / "c"
 
-DIRECTIVES: dict[str, object] = {
-    "language_level": 3,
-    "boundscheck": DEBUG,
-    "wraparound": DEBUG,
-    "initializedcheck": DEBUG,
-    "cdivision": not DEBUG,
-    "nonecheck": DEBUG,
-    "embedsignature": True,
-    "binding": False,
+DEBUG_COMPILE_ARGS = ("-O0", "-g")
+RELEASE_COMPILE_ARGS = ("-O3", "-fno-math-errno")
+#: Release flags of single modules, appended to RELEASE_COMPILE_ARGS.
+RELEASE_EXTRA_ARGS: Mapping[str, tuple[str, ...]] = {
+    "devicetwin.heart._kernel": ("--param=vect-max-version-for-alias-checks=64",),
+    "devicetwin.heart._kernel_avx2": ("--param=vect-max-version-for-alias-checks=64",),
 }
-COMPILE_ARGS = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno"]
+#: C sources compiled into single modules: the codec the firmware links (one implementation).
+C_SOURCES: Mapping[str, tuple[Path, ...]] = {
+    "firmware_bridge._fastcodec": (CODEC_DIR / "fb_protocol.c", CODEC_DIR / "fb_sha256.c"),
+}
+C_HEADERS: Mapping[str, tuple[Path, ...]] = {
+    "firmware_bridge._fastcodec": (CODEC_DIR / "fb_protocol.h", CODEC_DIR / "fb_sha256.h"),
+}
 
 
-def _extensions() -> list[Extension]:
+def debug_requested(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when ``DEVICETWIN_CYTHON_DEBUG`` asks for the debug build (set and not 0)."""
+    return environ.get(DEBUG_ENV, "0") not in ("", "0")
+
+
+def directives(debug: bool) -> dict[str, object]:
+    """Cython compiler directives of every module."""
+    return {
+        "language_level": 3,
+        "boundscheck": debug,
+        "wraparound": debug,
+        "initializedcheck": debug,
+        "cdivision": not debug,
+        "nonecheck": debug,
+        "embedsignature": True,
+        "binding": False,
+    }
+
+
+def compile_args(module: str, debug: bool) -> list[str]:
+    """C compiler flags of one module."""
+    if debug:
+        return list(DEBUG_COMPILE_ARGS)
+    return [*RELEASE_COMPILE_ARGS, *RELEASE_EXTRA_ARGS.get(module, ())]
+
+
+def extensions(debug: bool) -> list[Extension]:
+    """One extension per ``.pyx`` under PACKAGES (paths relative to the project)."""
     exts = []
     for package in PACKAGES:
         for pyx in sorted((HERE / package).rglob("*.pyx")):
-            rel = pyx.relative_to(HERE).with_suffix("")
+            rel = pyx.relative_to(HERE)
+            module = ".".join(rel.with_suffix("").parts)
+            c_sources = C_SOURCES.get(module, ())
             exts.append(
                 Extension(
-                    ".".join(rel.parts),
-                    [str(pyx.relative_to(HERE))],
-                    include_dirs=[np.get_include()],
+                    module,
+                    [str(rel), *map(str, c_sources)],
+                    include_dirs=[np.get_include(), *sorted({str(p.parent) for p in c_sources})],
                     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                    extra_compile_args=COMPILE_ARGS,
+                    extra_compile_args=compile_args(module, debug),
+                    depends=[str(p) for p in C_HEADERS.get(module, ())],
                 )
             )
     return exts
 
 
-setup(
-    ext_modules=cythonize(
-        _extensions(),
-        compiler_directives=DIRECTIVES,
-        build_dir="build/cython",
-        quiet=True,
-    )
-)
+def last_mode() -> str:
+    """The mode of the last build of this tree (a tree without a record was built in release)."""
+    stamp = HERE / MODE_STAMP
+    return stamp.read_text().strip() if stamp.exists() else "release"
+
+
+def main() -> None:
+    """Cythonize (everything again when the mode changed) and run setuptools."""
+    debug = debug_requested()
+    mode = "debug" if debug else "release"
+    modules = cythonize(  # type: ignore[no-untyped-call,unused-ignore]
+        extensions(debug), compiler_directives=directives(debug), build_dir=str(BUILD_DIR),
+        force=last_mode() != mode, quiet=True)
+    (HERE / MODE_STAMP).parent.mkdir(parents=True, exist_ok=True)
+    (HERE / MODE_STAMP).write_text(mode + "\n")
+    setup(ext_modules=modules)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,8 @@ as ``pyvisa.errors.VisaIOError`` carries its code.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -59,3 +61,31 @@ def _rebuild(
 
 class DeviceTwinError(StructuredError):
     """Base of all devicetwin errors (the heart, the reference model, conformance)."""
+
+
+#: How much less similar than the best match another name may be and still be suggested.
+_CLOSE_MARGIN = 0.05
+
+
+def close_names(name: object, known: Iterable[str]) -> list[str]:
+    """The names in ``known`` closest to ``name``, best first, for "did you mean" hints.
+
+    Every misspelt name is matched the same way (``difflib.get_close_matches``, ignoring case);
+    names nearly as close as the best one are kept too. A non-string ``name`` has none.
+    """
+    if not isinstance(name, str):
+        return []
+    by_folded = {k.casefold(): k for k in known}
+    word = name.casefold()
+    close = difflib.get_close_matches(word, list(by_folded), n=3, cutoff=0.6)
+    if not close:
+        return []
+    best = difflib.SequenceMatcher(None, word, close[0]).ratio()
+    return [by_folded[c] for c in close
+            if difflib.SequenceMatcher(None, word, c).ratio() >= best - _CLOSE_MARGIN]
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """``" (did you mean lower_rate_ppm?)"`` for a misspelt ``name``, else ``""``."""
+    close = close_names(name, known)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

@@ -1,243 +1,141 @@
-"""Compiled framing kernels: CRC-32C, COBS and the sample coding (same results as framing.py).
+"""Compiled framing: thin wrappers over the C codec (``firmware_bridge/c/fb_protocol.c``).
 
-Each def wrapper validates its input, allocates the output (bytes or a small stack buffer) and
-calls a ``noexcept nogil`` kernel; errors are raised in the wrapper as FrameError.
+The byte format is implemented once in C, in the codec the firmware links; this module only
+validates arguments, calls the C functions without the GIL and turns their results into Python
+objects (or a FrameError whose reason is the C status). ``framing.py`` and ``protocol.py`` hold
+the readable pure-Python reference; the tests hold both to the golden vectors.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from libc.stdint cimport int16_t, int32_t, uint8_t, uint32_t
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t
 
 from firmware_bridge.errors import FrameError
 
-cdef uint32_t CRC_TABLE[256]
-cdef int _i, _k
-cdef uint32_t _c
-for _i in range(256):
-    _c = _i
-    for _k in range(8):
-        _c = (_c >> 1) ^ (<uint32_t>0x82F63B78U if (_c & 1) else <uint32_t>0)
-    CRC_TABLE[_i] = _c
-
-cdef enum:
-    MAX_SAMPLES = 100
+# FrameError.reason of each decoder status (the first word of ``expected``).
+_REASONS = {FB_ERR_COBS: "cobs", FB_ERR_LENGTH: "length", FB_ERR_OVERSIZE: "oversize",
+            FB_ERR_CRC: "crc", FB_ERR_VERSION: "version", FB_ERR_TYPE: "type",
+            FB_ERR_PAYLOAD: "payload", FB_ERR_FLAGS: "flags"}
+_SAMPLE_CODING = "payload: canonical sample coding (docs/protocol.md 3.8)"
+_WINDOW_LAYOUT = ("payload: t0 (8), n (2) of 1..100, flags (bit 0 only), then three channels in "
+                  "the canonical sample coding and nothing after (docs/protocol.md 3.8)")
 
 
-cdef uint32_t crc32c_kernel(const uint8_t* data, Py_ssize_t n, uint32_t crc) noexcept nogil:
+cdef const uint8_t[::1] _bytes_view(object data):
+    """A byte view of ``data`` (bytes, bytearray or any buffer, viewed as unsigned bytes)."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    return memoryview(data).cast("B")
+
+
+cdef tuple _as_tuple(const int16_t* samples, Py_ssize_t n):
+    cdef tuple out = PyTuple_New(n)
     cdef Py_ssize_t i
-    crc = crc ^ <uint32_t>0xFFFFFFFFU
+    cdef object v
     for i in range(n):
-        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ data[i]) & 0xFF]
-    return crc ^ <uint32_t>0xFFFFFFFFU
+        v = samples[i]
+        Py_INCREF(v)
+        PyTuple_SET_ITEM(out, i, v)
+    return out
 
 
-cdef Py_ssize_t cobs_encode_kernel(const uint8_t* src, Py_ssize_t n, uint8_t* out) noexcept nogil:
-    # out must hold n + n // 254 + 1 bytes
-    cdef Py_ssize_t o = 1, code_pos = 0, i
-    cdef uint8_t code = 1
+cdef int _fill_samples(object values, int16_t* out, Py_ssize_t n) except -1:
+    """Copy ``n`` int16 values into ``out`` (ValueError quoting a value outside int16)."""
+    cdef Py_ssize_t i
+    cdef long v
     for i in range(n):
-        if src[i] == 0:
-            out[code_pos] = code
-            code = 1
-            code_pos = o
-            o += 1
-        else:
-            out[o] = src[i]
-            o += 1
-            code += 1
-            if code == 0xFF and i + 1 < n:
-                out[code_pos] = code
-                code = 1
-                code_pos = o
-                o += 1
-    out[code_pos] = code
-    return o
-
-
-cdef Py_ssize_t cobs_decode_kernel(const uint8_t* src, Py_ssize_t n, uint8_t* out) noexcept nogil:
-    # returns the decoded length or -1; out must hold n bytes
-    cdef Py_ssize_t i = 0, o = 0, k
-    cdef uint8_t code
-    while i < n:
-        code = src[i]
-        if code == 0 or code - 1 > n - i - 1:
-            return -1
-        i += 1
-        for k in range(1, code):
-            if src[i] == 0:
-                return -1
-            out[o] = src[i]
-            o += 1
-            i += 1
-        if code != 0xFF and i < n:
-            out[o] = 0
-            o += 1
-    return o
-
-
-cdef inline Py_ssize_t put_varint(uint32_t u, uint8_t* out) noexcept nogil:
-    cdef Py_ssize_t k = 0
-    while u >= 0x80:
-        out[k] = <uint8_t>((u & 0x7F) | 0x80)
-        u >>= 7
-        k += 1
-    out[k] = <uint8_t>u
-    return k + 1
-
-
-cdef Py_ssize_t samples_encode_kernel(const int32_t* s, Py_ssize_t n, uint8_t* out) noexcept nogil:
-    # out must hold 3 * n bytes
-    cdef Py_ssize_t i = 0, j, o = 0
-    cdef int32_t prev = 0, d
-    cdef uint32_t zz
-    while i < n:
-        if s[i] == prev:
-            j = i
-            while j < n and s[j] == prev:
-                j += 1
-            o += put_varint(<uint32_t>(((j - i - 1) << 1) | 1), out + o)
-            i = j
-        else:
-            d = s[i] - prev
-            if d >= 0:
-                zz = (<uint32_t>d) << 1
-            else:
-                zz = ((<uint32_t>(-(d + 1))) << 1) | 1
-            o += put_varint(zz << 1, out + o)
-            prev = s[i]
-            i += 1
-    return o
-
-
-cdef Py_ssize_t samples_decode_kernel(const uint8_t* src, Py_ssize_t pos, Py_ssize_t end,
-                                      int32_t* out, Py_ssize_t n) noexcept nogil:
-    # returns the position after the samples, or -1 on a bad stream
-    cdef Py_ssize_t i = 0, j, run
-    cdef int32_t prev = 0, d, v
-    cdef uint32_t u, zz
-    cdef int k
-    cdef uint8_t b
-    cdef bint last_run = False
-    while i < n:
-        u = 0
-        k = 0
-        while True:
-            if pos >= end or k == 3:
-                return -1
-            b = src[pos]
-            pos += 1
-            u |= (<uint32_t>(b & 0x7F)) << (7 * k)
-            k += 1
-            if not (b & 0x80):
-                if k > 1 and b == 0:
-                    return -1
-                break
-        if u == 0:
-            return -1
-        if u & 1:
-            run = (u >> 1) + 1
-            if last_run or run > n - i:
-                return -1
-            for j in range(run):
-                out[i] = prev
-                i += 1
-            last_run = True
-        else:
-            zz = u >> 1
-            if zz & 1:
-                d = -(<int32_t>(zz >> 1)) - 1
-            else:
-                d = <int32_t>(zz >> 1)
-            v = prev + d
-            if v < -32768 or v > 32767:
-                return -1
-            out[i] = v
-            i += 1
-            prev = v
-            last_run = False
-    return pos
+        v = values[i]
+        if v < -32768 or v > 32767:
+            raise ValueError(f"sample {v} outside int16")
+        out[i] = <int16_t>v
+    return 0
 
 
 def crc32c(data, unsigned int crc=0):
     """CRC-32C of ``data`` (bytes-like), continuing ``crc``."""
-    cdef const uint8_t[::1] view = memoryview(data).cast("B") if not isinstance(data, bytes) else data
-    cdef uint32_t r
-    if view.shape[0] == 0:
-        return crc
-    with nogil:
-        r = crc32c_kernel(&view[0], view.shape[0], crc)
+    cdef const uint8_t[::1] view = _bytes_view(data)
+    cdef size_t n = view.shape[0]
+    cdef uint32_t r = crc
+    if n:
+        with nogil:
+            r = fb_crc32c_update(r, &view[0], n)
     return r
 
 
 def cobs_encode(data):
     """COBS-encode ``data`` (no delimiter)."""
-    cdef bytes src = bytes(data)
-    cdef Py_ssize_t n = len(src)
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, n + n // 254 + 1)
-    cdef Py_ssize_t m
-    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(src)
+    cdef const uint8_t[::1] view = _bytes_view(data)
+    cdef size_t n = view.shape[0], m
+    cdef size_t cap = n + n // 254 + 1
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, cap)
     cdef uint8_t* op = <uint8_t*>PyBytes_AS_STRING(out)
+    if n == 0:
+        op[0] = 1
+        return out
     with nogil:
-        m = cobs_encode_kernel(sp, n, op)
-    return out[:m]
+        m = fb_cobs_encode(&view[0], n, op, cap)
+    return out if m == cap else out[:m]
 
 
 def cobs_decode(data):
     """Decode one COBS frame (no delimiter); FrameError("cobs") when malformed."""
-    cdef bytes src = bytes(data)
-    cdef Py_ssize_t n = len(src)
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
-    cdef Py_ssize_t m
-    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(src)
-    cdef uint8_t* op = <uint8_t*>PyBytes_AS_STRING(out)
+    cdef const uint8_t[::1] view = _bytes_view(data)
+    cdef size_t n = view.shape[0], m
+    cdef bytes out
+    cdef uint8_t* op
+    if n == 0:
+        return b""
+    out = PyBytes_FromStringAndSize(NULL, n)
+    op = <uint8_t*>PyBytes_AS_STRING(out)
     with nogil:
-        m = cobs_decode_kernel(sp, n, op)
-    if m < 0:
-        raise FrameError(f"bad COBS frame of {n} bytes", received=src,
+        m = fb_cobs_decode(&view[0], n, op)
+    if m == <size_t>-1:
+        raise FrameError(f"bad COBS frame of {n} bytes", received=bytes(view),
                          expected="cobs: a valid COBS frame")
     return out[:m]
 
 
 def samples_encode(samples):
-    """Encode one channel (1..100 int16 samples) in the canonical sample coding."""
-    cdef int32_t buf[MAX_SAMPLES]
-    cdef uint8_t out[3 * MAX_SAMPLES]
-    cdef Py_ssize_t n = len(samples), i, m
-    cdef long v
-    if n > MAX_SAMPLES:
-        raise ValueError(f"{n} samples, at most {MAX_SAMPLES}")
-    for i in range(n):
-        v = samples[i]
-        if v < -32768 or v > 32767:
-            raise ValueError(f"sample {v} outside int16")
-        buf[i] = <int32_t>v
+    """Encode one channel (0..100 int16 samples) in the canonical sample coding."""
+    cdef int16_t buf[FB_MAX_WINDOW_SAMPLES]
+    cdef uint8_t out[3 * FB_MAX_WINDOW_SAMPLES]
+    cdef Py_ssize_t n = len(samples)
+    cdef size_t m
+    if n > FB_MAX_WINDOW_SAMPLES:
+        raise ValueError(f"{n} samples, at most {FB_MAX_WINDOW_SAMPLES}")
+    _fill_samples(samples, buf, n)
     with nogil:
-        m = samples_encode_kernel(buf, n, out)
+        m = fb_samples_encode(buf, n, out, sizeof(out))
     return PyBytes_FromStringAndSize(<char*>out, m)
 
 
-def samples_decode(bytes data, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t n):
+def samples_decode(data, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t n):
     """Decode ``n`` samples from ``data[pos:end]``: (samples tuple, position after them)."""
-    cdef int32_t buf[MAX_SAMPLES]
-    cdef Py_ssize_t r, i
-    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(data)
-    if n < 0 or n > MAX_SAMPLES or pos < 0 or end > len(data) or pos > end:
-        raise ValueError(f"bad arguments n={n} pos={pos} end={end}")
-    with nogil:
-        r = samples_decode_kernel(sp, pos, end, buf, n)
-    if r < 0:
-        raise FrameError(f"bad sample coding at payload offset {pos}", received=data,
-                         expected="payload: canonical sample coding (docs/protocol.md 3.8)")
-    return tuple([buf[i] for i in range(n)]), r
+    cdef const uint8_t[::1] view = _bytes_view(data)
+    cdef int16_t buf[FB_MAX_WINDOW_SAMPLES]
+    cdef size_t used
+    if n < 0 or n > FB_MAX_WINDOW_SAMPLES or pos < 0 or pos > end or end > view.shape[0]:
+        raise ValueError(f"bad arguments n={n} pos={pos} end={end} for {view.shape[0]} bytes")
+    if n == 0:
+        return (), pos
+    if pos == end:
+        used = 0
+    else:
+        with nogil:
+            used = fb_samples_decode(&view[pos], end - pos, buf, n)
+    if used == 0:
+        raise FrameError(f"bad sample coding at payload offset {pos}", received=bytes(view),
+                         expected=_SAMPLE_CODING)
+    return _as_tuple(buf, n), pos + <Py_ssize_t>used
 
 
 def samples_check(values):
     """``values`` as a tuple of ints, after checking each is an int16 (ValueError otherwise)."""
     cdef tuple t = values if type(values) is tuple else tuple(values)
-    cdef Py_ssize_t i, n = len(t)
     cdef object o
     cdef long v
-    for i in range(n):
-        o = t[i]
+    for o in t:
         if type(o) is not int:
             raise ValueError(f"sample {o!r} is not an int")
         v = o
@@ -246,96 +144,116 @@ def samples_check(values):
     return t
 
 
-def window_decode(bytes data, Py_ssize_t pos, Py_ssize_t end):
+cdef tuple _window_result(const fb_window_t* w):
+    cdef Py_ssize_t n = w.n_samples
+    return (w.t0_us, bool(w.flags & FB_WINDOW_EARLY_STOP), _as_tuple(w.atrial_uv, n),
+            _as_tuple(w.ventricular_uv, n), _as_tuple(w.activity_mg, n))
+
+
+def window_decode(data, Py_ssize_t pos, Py_ssize_t end):
     """Decode a TICK/STREAM payload ``data[pos:end]`` exactly: (t0_us, early_stop, a, v, x).
 
     Raises FrameError("payload") on any defect, including trailing bytes.
     """
-    cdef int32_t buf[MAX_SAMPLES]
-    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(data)
-    cdef unsigned long long t0 = 0
-    cdef Py_ssize_t n, i, k, r
-    cdef uint8_t flags
-    cdef list chans = []
-    if pos < 0 or end > len(data) or end - pos < 11:
-        raise FrameError("window payload truncated", received=data,
-                         expected="payload: t0 (8), n (2), flags (1), samples")
-    for i in range(8):
-        t0 |= (<unsigned long long>sp[pos + i]) << (8 * i)
-    n = sp[pos + 8] | (sp[pos + 9] << 8)
-    flags = sp[pos + 10]
-    if n < 1 or n > MAX_SAMPLES or (flags & 0xFE):
-        raise FrameError(f"window of {n} samples with flags {flags:#x}", received=data,
-                         expected="payload: 1..100 samples, flags bit 0 only")
-    r = pos + 11
-    for k in range(3):
+    cdef const uint8_t[::1] view = _bytes_view(data)
+    cdef fb_window_t win
+    cdef bint ok = False
+    if pos < 0 or pos > end or end > view.shape[0]:
+        raise ValueError(f"bad arguments pos={pos} end={end} for {view.shape[0]} bytes")
+    if pos < end:
         with nogil:
-            r = samples_decode_kernel(sp, r, end, buf, n)
-        if r < 0:
-            raise FrameError("bad sample coding", received=data,
-                             expected="payload: canonical sample coding (docs/protocol.md 3.8)")
-        chans.append(tuple([buf[i] for i in range(n)]))
-    if r != end:
-        raise FrameError(f"{end - r} trailing payload bytes in a window", received=data,
-                         expected="payload: nothing after the three channels")
-    return t0, bool(flags & 1), chans[0], chans[1], chans[2]
+            ok = fb_window_decode(&view[pos], end - pos, &win)
+    if not ok:
+        raise FrameError(f"bad TICK/STREAM payload of {end - pos} bytes at offset {pos}",
+                         received=bytes(view), expected=_WINDOW_LAYOUT)
+    return _window_result(&win)
 
 
-def window_frame_encode(int type_code, int seq, unsigned long long t0_us, bint early_stop,
-                        a, v, x):
+def window_frame_encode(int type_code, unsigned int seq, unsigned long long t0_us,
+                        bint early_stop, a, v, x):
     """Wire bytes (COBS + delimiter) of an unauthenticated TICK/STREAM frame.
 
-    The samples must already be validated int16 tuples of equal length 1..100 (a Tick's).
+    The samples are int16 sequences of equal length 1..100 (a Tick's).
     """
-    cdef int32_t buf[MAX_SAMPLES]
-    cdef uint8_t raw[1024]
-    cdef uint8_t wire[1040]
-    cdef Py_ssize_t n = len(a), i, k, o = 0, m
-    cdef uint32_t crc
-    cdef object chan
-    if n < 1 or n > MAX_SAMPLES or len(v) != n or len(x) != n:
+    cdef fb_message_t msg
+    cdef fb_encoder_t enc
+    cdef uint8_t wire[FB_MAX_WIRE]
+    cdef size_t m = 0
+    cdef fb_status_t st
+    cdef Py_ssize_t n = len(a)
+    if type_code != FB_T_TICK and type_code != FB_T_STREAM:
+        raise ValueError(f"type {type_code:#04x} is not TICK or STREAM")
+    if seq > 0xFFFF:
+        raise ValueError(f"seq = {seq} outside 0..65535")
+    if n < 1 or n > FB_MAX_WINDOW_SAMPLES or len(v) != n or len(x) != n:
         raise ValueError(f"window of {len(a)}/{len(v)}/{len(x)} samples")
-    raw[0] = 1
-    raw[1] = <uint8_t>type_code
-    raw[2] = 0
-    raw[3] = <uint8_t>(seq & 0xFF)
-    raw[4] = <uint8_t>((seq >> 8) & 0xFF)
-    for i in range(8):
-        raw[5 + i] = <uint8_t>((t0_us >> (8 * i)) & 0xFF)
-    raw[13] = <uint8_t>(n & 0xFF)
-    raw[14] = <uint8_t>(n >> 8)
-    raw[15] = 1 if early_stop else 0
-    o = 16
-    for chan in (a, v, x):
-        for i in range(n):
-            buf[i] = <int32_t>(<long>chan[i])
-        with nogil:
-            o += samples_encode_kernel(buf, n, raw + o)
+    fb_message_init(&msg, <uint8_t>type_code, <uint16_t>seq)
+    msg.body.window.t0_us = t0_us
+    msg.body.window.n_samples = <uint16_t>n
+    msg.body.window.flags = FB_WINDOW_EARLY_STOP if early_stop else 0
+    _fill_samples(a, msg.body.window.atrial_uv, n)
+    _fill_samples(v, msg.body.window.ventricular_uv, n)
+    _fill_samples(x, msg.body.window.activity_mg, n)
     with nogil:
-        crc = crc32c_kernel(raw, o, 0)
-        for k in range(4):
-            raw[o + k] = <uint8_t>((crc >> (8 * k)) & 0xFF)
-        o += 4
-        m = cobs_encode_kernel(raw, o, wire)
-        wire[m] = 0
-    return PyBytes_FromStringAndSize(<char*>wire, m + 1)
+        st = fb_encode(&enc, &msg, NULL, wire, FB_MAX_WIRE, &m)
+    if st != FB_OK:  # pragma: no cover - every validated window fits
+        raise ValueError(f"the C codec refused the window (status {st})")
+    return PyBytes_FromStringAndSize(<char*>wire, m)
 
 
-def window_frame_decode(bytes raw):
-    """Check and decode a raw (COBS-removed) unauthenticated TICK/STREAM frame of version 1.
+cdef const uint8_t[::1] _frame_view(object raw, int type_a, int type_b):
+    """The bytes of a raw frame of type ``type_a`` or ``type_b`` (ValueError for another)."""
+    cdef const uint8_t[::1] view = _bytes_view(raw)
+    cdef size_t n = view.shape[0]
+    if n < FB_MIN_FRAME or n > FB_MAX_FRAME or (view[1] != type_a and view[1] != type_b):
+        raise ValueError(f"{n} bytes are not a frame of type {type_a:#04x} or {type_b:#04x}")
+    return view
 
-    Returns (seq, t0_us, early_stop, a, v, x); raises FrameError("crc") or FrameError("payload").
-    The caller has checked the length (9..1024), version 1, flags 0 and the type.
+
+cdef int _decode(const uint8_t[::1] view, fb_message_t* msg) except -1:
+    """fb_decode_raw without a key; a rejection raises FrameError with the C status's reason."""
+    cdef size_t n = view.shape[0]
+    cdef fb_status_t st
+    with nogil:
+        st = fb_decode_raw(&view[0], n, NULL, msg)
+    if st != FB_OK:
+        reason = _REASONS.get(st, "payload")
+        raise FrameError(f"frame of type {view[1]:#04x} and {n} bytes rejected ({reason})",
+                         received=bytes(view), expected=f"{reason}: docs/protocol.md")
+    return 0
+
+
+def window_frame_decode(raw):
+    """Check and decode a raw (COBS-removed) unauthenticated TICK/STREAM frame.
+
+    Returns (seq, t0_us, early_stop, a, v, x); raises FrameError with the C decoder's reason
+    (``crc``, ``version``, ``flags``, ``payload``). ``raw`` must be 9..1024 bytes of a TICK or
+    STREAM header (ValueError otherwise: the caller routes other frames elsewhere).
     """
-    cdef const uint8_t* sp = <const uint8_t*>PyBytes_AS_STRING(raw)
-    cdef Py_ssize_t n = len(raw)
-    cdef uint32_t crc, got
-    with nogil:
-        crc = crc32c_kernel(sp, n - 4, 0)
-    got = (<uint32_t>sp[n - 4]) | (<uint32_t>sp[n - 3] << 8) | (<uint32_t>sp[n - 2] << 16) | (
-        <uint32_t>sp[n - 1] << 24)
-    if crc != got:
-        raise FrameError(f"CRC {got:#010x} does not match the frame", received=raw,
-                         expected="crc: docs/protocol.md")
-    t0, early, a, v, x = window_decode(raw, 5, n - 4)
-    return sp[3] | (sp[4] << 8), t0, early, a, v, x
+    cdef const uint8_t[::1] view = _frame_view(raw, FB_T_TICK, FB_T_STREAM)
+    cdef fb_message_t msg
+    _decode(view, &msg)
+    return (msg.header.seq, *_window_result(&msg.body.window))
+
+
+def events_frame_decode(raw):
+    """Check and decode a raw (COBS-removed) EVENTS frame.
+
+    Returns (seq, t0_us, consumed, flags, events), each event a tuple (t_us, chamber, kind,
+    flags, amplitude_mv, width_us); FrameError and ValueError as ``window_frame_decode``.
+    """
+    cdef const uint8_t[::1] view = _frame_view(raw, FB_T_EVENTS, FB_T_EVENTS)
+    cdef fb_message_t msg
+    cdef const fb_events_t* e = &msg.body.events
+    cdef const fb_event_t* v
+    cdef tuple events
+    cdef object item
+    cdef Py_ssize_t i
+    _decode(view, &msg)
+    events = PyTuple_New(e.count)
+    for i in range(e.count):
+        v = &e.events[i]
+        item = (v.t_us, v.chamber, v.kind, v.flags, v.amplitude_mv, v.width_us)
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(events, i, item)
+    return msg.header.seq, e.t0_us, e.consumed, e.flags, events

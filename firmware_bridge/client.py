@@ -2,9 +2,10 @@
 
 ``DeviceClient.open(url, key=...)`` opens a link, ``connect()`` exchanges HELLO and checks the
 version, then ``program``, ``set_state``, ``set_battery``, ``reset``, ``interrogate``, ``tick``,
-``stream``/``poll_events`` and ``telemetry``. Every failure is a BridgeError subclass carrying what
-was sent and what came back. Read-only requests are retried after a timeout; any request is
-resent once after a dropped link has been reconnected.
+``stream``/``poll_events`` and ``telemetry``; ``send``/``receive`` move single frames (for device
+tests). Every failure is a BridgeError subclass carrying what was sent and what came back.
+Read-only requests are retried after a timeout; any request is resent once after a dropped link
+has been reconnected.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from firmware_bridge.protocol import BinaryCodec, CodecStats, Frame
 from firmware_bridge.wire import (
     PROTOCOL_VERSION,
     Battery,
+    MessageType,
     Mode,
     NackReason,
     ParamId,
@@ -59,6 +61,8 @@ from firmware_bridge.wire import (
 )
 
 M = TypeVar("M")
+_ERROR = MessageType.ERROR
+_EVENTS = MessageType.EVENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,45 +181,77 @@ class DeviceClient:
         data = self.link.read(timeout_s)
         return self.codec.feed(data) if data else []
 
+    def _next_frame(self, deadline: float) -> Frame | None:
+        """The next received frame, reading until ``deadline`` (monotonic s); None after it."""
+        while not self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self._pending.extend(self._frames(remaining))
+        return self._pending.popleft()
+
+    def _send(self, msg: Message, authenticate: bool) -> tuple[int, bytes]:
+        seq = self._next_seq()
+        if authenticate and self.key is not None and msg.TYPE.requires_auth:
+            wire = self.codec.encode(msg, seq, key=self.key, counter=self.counter.next())
+        else:
+            wire = self.codec.encode(msg, seq)
+        self._write(wire)
+        return seq, wire
+
     def _await(self, seq: int, sent: Message, wire: bytes) -> Frame:
         deadline = time.monotonic() + self.timeout_s
         while True:
-            while self._pending:
-                frame = self._pending.popleft()
-                if frame.type.name == "ERROR":
-                    raise DeviceFaultError(
-                        f"device reported error {frame.message} while answering "
-                        f"{sent.TYPE.name} seq {seq}", sent=sent, received=frame.message)
-                if frame.type.name == "EVENTS" and isinstance(frame.message, Events) \
-                        and frame.message.streamed:
-                    self.unsolicited.append(frame)
-                    continue
-                if frame.seq == seq:
-                    return frame
-                self._stale += 1  # a late answer to an earlier request
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            frame = self._next_frame(deadline)
+            if frame is None:
                 bad = self.codec.decoder.errors[-1] if self.codec.decoder.errors else None
                 raise LinkTimeoutError(
                     f"no answer to {sent.TYPE.name} seq {seq} from {self.link.url!r} within "
                     f"{self.timeout_s} s" + (f" (last rejected frame: {bad})" if bad else ""),
                     sent=wire, received=bad.received if bad else None,
                     expected=f"a reply with seq {seq}")
-            self._pending.extend(self._frames(remaining))
+            if frame.type is _ERROR:
+                raise DeviceFaultError(
+                    f"device reported error {frame.message} while answering "
+                    f"{sent.TYPE.name} seq {seq}", sent=sent, received=frame.message)
+            if frame.type is _EVENTS and isinstance(frame.message, Events) \
+                    and frame.message.streamed:
+                self.unsolicited.append(frame)
+                continue
+            if frame.seq == seq:
+                return frame
+            self._stale += 1  # a late answer to an earlier request
 
-    def request(self, msg: Message, expect: type[M]) -> M:
-        """Send ``msg`` and return the device's reply of type ``expect`` (or raise)."""
+    def send(self, msg: Message, *, authenticate: bool = True) -> int:
+        """Write one frame without waiting for an answer; return its sequence number.
+
+        A therapy command carries the auth trailer when the client has a key, unless
+        ``authenticate`` is False (to see a device refuse an unauthenticated command).
+        """
+        return self._send(msg, authenticate)[0]
+
+    def receive(self, timeout_s: float | None = None) -> Frame:
+        """The next frame from the device, whatever it is, in stream order (frames that a
+        request set aside are in ``unsolicited``); LinkTimeoutError when none arrives within
+        ``timeout_s`` (default: the client's timeout)."""
+        wait_s = self.timeout_s if timeout_s is None else timeout_s
+        frame = self._next_frame(time.monotonic() + wait_s)
+        if frame is None:
+            raise LinkTimeoutError(f"no frame from {self.link.url!r} within {wait_s} s",
+                                   expected="a frame")
+        return frame
+
+    def request(self, msg: Message, expect: type[M], *, authenticate: bool = True) -> M:
+        """Send ``msg`` and return the device's reply of type ``expect`` (or raise).
+
+        ``authenticate=False`` sends a therapy command without the auth trailer.
+        """
         therapy = msg.TYPE.requires_auth
         attempts = 1 if therapy else 1 + self.retries
         self._requests += 1
         for attempt in range(attempts):
-            seq = self._next_seq()
-            if therapy and self.key is not None:
-                wire = self.codec.encode(msg, seq, key=self.key, counter=self.counter.next())
-            else:
-                wire = self.codec.encode(msg, seq)
             try:
-                self._write(wire)
+                seq, wire = self._send(msg, authenticate)
                 frame = self._await(seq, msg, wire)
             except LinkTimeoutError:
                 if attempt + 1 >= attempts:

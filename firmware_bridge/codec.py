@@ -9,10 +9,13 @@ defines a codec class and calls ``register_codec``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 from firmware_bridge.errors import BridgeError
+from firmware_bridge.eventcodec import EventLineCodec
+from firmware_bridge.protocol import BinaryCodec
 
 
 @runtime_checkable
@@ -34,18 +37,22 @@ class Codec(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Callable[[], Codec]] = {}
+#: The codecs every process has; ``register_codec`` adds others beside them.
+BUILTIN_CODECS: Mapping[str, Callable[[], Codec]] = MappingProxyType(
+    {"binary": BinaryCodec, "events": EventLineCodec})
+_REGISTRY: dict[str, Callable[[], Codec]] = dict(BUILTIN_CODECS)
 
 
 def register_codec(name: str, factory: Callable[[], Codec]) -> None:
-    """Make ``get_codec(name)`` return ``factory()``."""
+    """Make ``get_codec(name)`` return ``factory()``; a built-in name cannot be taken."""
+    if name in BUILTIN_CODECS:
+        raise BridgeError(f"codec name {name!r} is built in",
+                          expected=f"a name other than {sorted(BUILTIN_CODECS)}")
     _REGISTRY[name] = factory
 
 
 def get_codec(name: str) -> Codec:
     """A fresh codec by name (``"binary"``, ``"events"``, or a registered one)."""
-    if not _REGISTRY:
-        _register_builtin()
     try:
         return _REGISTRY[name]()
     except KeyError:
@@ -54,15 +61,5 @@ def get_codec(name: str) -> Codec:
 
 
 def codec_names() -> list[str]:
-    """Registered codec names."""
-    if not _REGISTRY:
-        _register_builtin()
+    """Registered codec names, the built-in ones included."""
     return sorted(_REGISTRY)
-
-
-def _register_builtin() -> None:
-    from firmware_bridge.eventcodec import EventLineCodec
-    from firmware_bridge.protocol import BinaryCodec
-
-    register_codec("binary", BinaryCodec)
-    register_codec("events", EventLineCodec)

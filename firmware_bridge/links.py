@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import math
+import os
+import select
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from firmware_bridge.errors import LinkError
+from firmware_bridge.errors import LinkError, LinkTimeoutError
 
 VISA_PREFIXES = ("ASRL", "TCPIP", "GPIB", "USB", "VXI")
 
@@ -141,12 +144,23 @@ class Link(abc.ABC):
 
 
 class SerialLink(Link):
-    """A pyserial URL: device path, pty, ``socket://``, ``rfc2217://``, ``loop://``."""
+    """A pyserial URL: device path, pty, ``socket://``, ``rfc2217://``, ``loop://``.
+
+    A POSIX port (a device path or a pty) is opened and configured by pyserial, then read and
+    written on its file descriptor directly: one ``poll`` (on the port and on pyserial's
+    cancel pipe, so ``cancel_read()`` still ends a wait) and one ``read`` per call, with the
+    timeout given to ``poll`` instead of reconfiguring the port when it changes. A write
+    returns once the kernel holds all the bytes (it does not wait for a UART to send them).
+    Other URLs go through pyserial's own ``read``/``write``.
+    """
 
     def __init__(self, url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> None:
         self.baudrate = baudrate
         self._port: Any = None
         self._port_timeout: float | None = None
+        self._fd: int | None = None
+        self._poll: Any = None
+        self._cancel_fd = -1
         super().__init__(url, timeout_s)
 
     def _open(self) -> None:
@@ -155,8 +169,16 @@ class SerialLink(Link):
         self._port = serial.serial_for_url(self.url, baudrate=self.baudrate,
                                            timeout=self.timeout_s)
         self._port_timeout = self.timeout_s
+        fd = getattr(self._port, "fd", None)
+        cancel_fd = getattr(self._port, "pipe_abort_read_r", None)
+        if isinstance(fd, int) and isinstance(cancel_fd, int):  # serial.serialposix.Serial
+            self._poll = select.poll()
+            self._poll.register(fd, select.POLLIN)
+            self._poll.register(cancel_fd, select.POLLIN)
+            self._fd, self._cancel_fd = fd, cancel_fd
 
     def _close(self) -> None:
+        self._fd, self._poll, self._cancel_fd = None, None, -1
         # pyserial's socket:// skips closing its socket when shutdown() fails on a connection
         # the peer already dropped; close it here so no descriptor leaks
         sock = getattr(self._port, "_socket", None)
@@ -167,10 +189,52 @@ class SerialLink(Link):
                 sock.close()
 
     def _write(self, data: bytes) -> None:
-        self._port.write(data)
-        self._port.flush()
+        fd = self._fd
+        if fd is None:
+            self._port.write(data)
+            self._port.flush()
+            return
+        try:
+            n = os.write(fd, data)
+        except BlockingIOError:  # the port's buffer is full
+            n = 0
+        if n < len(data):
+            self._write_rest(fd, memoryview(data)[n:], len(data))
+
+    def _write_rest(self, fd: int, rest: memoryview, total: int) -> None:
+        """Finish a partial write, waiting up to the link timeout each time the port is full."""
+        while rest:
+            _, ready, _ = select.select([], [fd], [], self.timeout_s)
+            if not ready:
+                raise LinkTimeoutError(
+                    f"write to {self.url!r} stalled with {len(rest)} of {total} bytes unsent "
+                    f"for {self.timeout_s} s", expected="the port to accept data")
+            try:
+                rest = rest[os.write(fd, rest):]
+            except BlockingIOError:
+                continue
 
     def _read(self, timeout_s: float, max_bytes: int) -> bytes:
+        fd = self._fd
+        if fd is None:
+            return self._read_port(timeout_s, max_bytes)
+        ready = self._poll.poll(max(0, math.ceil(timeout_s * 1000)))
+        if not ready:
+            return b""
+        for which, _ in ready:
+            if which == self._cancel_fd:  # cancel_read(): end the wait, report nothing
+                os.read(self._cancel_fd, 1000)
+                return b""
+        try:
+            data = os.read(fd, max_bytes)
+        except BlockingIOError:  # woken without data
+            return b""
+        if not data:
+            raise LinkError(f"{self.url!r} was ready to read but returned no data (device "
+                            "disconnected?)", expected="data or a timeout")
+        return data
+
+    def _read_port(self, timeout_s: float, max_bytes: int) -> bytes:
         port = self._port
         if self._port_timeout != timeout_s:
             port.timeout = timeout_s  # reconfigures a real port, so only when it changes

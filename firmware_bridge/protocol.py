@@ -87,9 +87,13 @@ class Frame(NamedTuple):
     version: int = PROTOCOL_VERSION
 
 
+# The C codec's whole-frame paths for the lock-step hot loop (TICK out, EVENTS back): same
+# bytes, same checks and the same error classes as the Python code below (see the tests).
 _window_frame_encode: Callable[..., bytes] | None = None
 _window_frame_decode: Callable[[bytes], tuple[Any, ...]] | None = None
+_events_frame_decode: Callable[[bytes], tuple[Any, ...]] | None = None
 if framing.HAVE_FAST:
+    from firmware_bridge._fastcodec import events_frame_decode as _events_frame_decode
     from firmware_bridge._fastcodec import window_frame_decode as _window_frame_decode
     from firmware_bridge._fastcodec import window_frame_encode as _window_frame_encode
 
@@ -300,13 +304,15 @@ def decode_raw(raw: bytes, key: bytes | None = None) -> Frame:
     Raises FrameError whose ``reason`` is length, oversize, crc, version, type, flags or payload.
     """
     n = len(raw)
-    if (_window_frame_decode is not None and MIN_FRAME <= n <= MAX_FRAME and raw[0] == 1
-            and raw[2] == 0 and (raw[1] == 0x40 or raw[1] == 0x42) and type(raw) is bytes):
-        # compiled fast path for unauthenticated TICK/STREAM (same checks, same errors)
-        seq, t0, early, a, v, x = _window_frame_decode(raw)
-        if raw[1] == 0x40:
-            return Frame(MessageType.TICK, seq, Tick._trusted(t0, a, v, x, early))
-        return Frame(MessageType.STREAM, seq, Stream._trusted(t0, a, v, x, early))
+    if MIN_FRAME <= n <= MAX_FRAME and raw[0] == 1 and raw[2] == 0 and type(raw) is bytes:
+        type_code = raw[1]
+        if type_code == 0x41 and _events_frame_decode is not None:
+            return _events_frame(raw)
+        if (type_code == 0x40 or type_code == 0x42) and _window_frame_decode is not None:
+            seq, t0, early, a, v, x = _window_frame_decode(raw)
+            if type_code == 0x40:
+                return Frame(MessageType.TICK, seq, Tick._trusted(t0, a, v, x, early))
+            return Frame(MessageType.STREAM, seq, Stream._trusted(t0, a, v, x, early))
     if n < MIN_FRAME:
         raise _bad("length", raw, f"frame of {n} bytes, shorter than {MIN_FRAME}")
     if n > MAX_FRAME:
@@ -342,6 +348,18 @@ def decode_raw(raw: bytes, key: bytes | None = None) -> Frame:
     if r.pos != body_end:
         raise _bad("payload", raw, f"{body_end - r.pos} trailing payload bytes in {t.name}")
     return Frame(t, seq, msg, auth)
+
+
+def _events_frame(raw: bytes) -> Frame:
+    """An EVENTS frame through the C decoder (it checks what the message classes check)."""
+    assert _events_frame_decode is not None
+    seq, t0, consumed, flags, evs = _events_frame_decode(raw)
+    try:
+        events = Events(t0, consumed, tuple([Event(*e) for e in evs]) if evs else (),
+                        bool(flags & 1), bool(flags & 2))
+    except EncodeError as exc:  # pragma: no cover - the C decoder checks the same fields
+        raise _bad("payload", raw, f"EVENTS payload: {exc.message}") from None
+    return Frame(MessageType.EVENTS, seq, events)
 
 
 def decode(wire: bytes, key: bytes | None = None) -> Frame:
@@ -415,11 +433,26 @@ class FrameDecoder:
         """Consume bytes; return the frames completed by them (possibly none)."""
         return [f for f in self.feed_all(data) if isinstance(f, Frame)]
 
+    def _complete(self, chunk: bytes) -> Frame | FrameError:
+        """Decode one delimited chunk; count it either way."""
+        try:
+            frame = decode_raw(framing.cobs_decode(chunk), self.key)
+        except FrameError as err:
+            self._reject(err)
+            return err
+        self.stats.frames_in += 1
+        return frame
+
     def feed_all(self, data: bytes) -> list[Frame | FrameError]:
         """Consume bytes; return every completed frame and every rejection, in stream order."""
-        self.stats.bytes_in += len(data)
+        data = bytes(data)
+        n = len(data)
+        self.stats.bytes_in += n
+        if 1 < n <= MAX_ENCODED + 1 and not self._buf and not self._overflow \
+                and data.find(0) == n - 1:
+            return [self._complete(data[:-1])]  # one whole frame: what a read usually brings
         out: list[Frame | FrameError] = []
-        parts = bytes(data).split(b"\x00")
+        parts = data.split(b"\x00")
         last = len(parts) - 1
         for i, part in enumerate(parts):
             if not self._overflow:
@@ -441,14 +474,7 @@ class FrameDecoder:
                 continue
             chunk = bytes(self._buf)
             self._buf.clear()
-            try:
-                frame = decode_raw(framing.cobs_decode(chunk), self.key)
-            except FrameError as err:
-                self._reject(err)
-                out.append(err)
-                continue
-            self.stats.frames_in += 1
-            out.append(frame)
+            out.append(self._complete(chunk))
         return out
 
 

@@ -1,4 +1,3 @@
-# distutils: extra_compile_args = -O3 -fno-math-errno --param=vect-max-version-for-alias-checks=64
 # The same kernel compiled for AVX2 + FMA (x86 with GCC; elsewhere it is a second portable build).
 # The target pragma covers the whole module, so devicetwin.heart.tissue imports it only when
 # the CPU reports both features (cpu_has_avx2_fma in _kernel).

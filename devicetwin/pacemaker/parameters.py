@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from devicetwin.pacemaker.modes import ActivityThreshold, LowerRateTiming, Mode
+from devicetwin.pacemaker.modes import PERMANENT_MODES, ActivityThreshold, LowerRateTiming, Mode
 
 Value = Any
 """A parameter value: int, float, bool, None (Off) or an enum member."""
@@ -152,6 +152,12 @@ AMPLITUDE_TEXT = (
 )
 
 
+def _enum_text(members: Iterable[enum.Enum]) -> str:
+    """The members' names in words, for ``allowed`` (``"VENTRICULAR or ATRIAL"``)."""
+    names = [m.name for m in members]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
 def _spec(
     name: str,
     unit: str,
@@ -182,8 +188,8 @@ def _spec(
 
 
 _SPECS: list[ParameterSpec] = [
-    _spec("mode", "", tuple(Mode), "a Mode", Mode.DDD, ALL_MODES, kind=Kind.ENUM,
-          wire_unit="code"),
+    _spec("mode", "", tuple(Mode), "a Mode: " + _enum_text(PERMANENT_MODES), Mode.DDD,
+          ALL_MODES, kind=Kind.ENUM, wire_unit="code"),
     _spec("lower_rate_ppm", "ppm", _LRL_GRID, _LRL_TEXT + " ppm", 60, ALL_MODES,
           tolerance="+-8 ms on the interval"),
     _spec("upper_rate_ppm", "ppm", _r(50, 175, 5), "50-175 step 5 ppm", 120, ALL_MODES,
@@ -230,7 +236,8 @@ _SPECS: list[ParameterSpec] = [
           "10, 20-80 step 20 or 100-2000 step 100 cycles", 20, _TRACKING, tolerance="+-1 cc"),
     _spec("atr_fallback_time_min", "min", _r(1, 5, 1), "1-5 step 1 min", 1, _TRACKING),
     _spec("ventricular_blanking_ms", "ms", _r(30, 60, 10), "30-60 step 10 ms", 40, _DUAL),
-    _spec("activity_threshold", "", tuple(ActivityThreshold), "an ActivityThreshold",
+    _spec("activity_threshold", "", tuple(ActivityThreshold),
+          "an ActivityThreshold: " + _enum_text(ActivityThreshold),
           ActivityThreshold.MED, _R_MODES, kind=Kind.ENUM, wire_unit="index"),
     _spec("reaction_time_s", "s", _r(10, 50, 10), "10-50 step 10 s", 30, _R_MODES,
           tolerance="+-3 s"),
@@ -238,7 +245,8 @@ _SPECS: list[ParameterSpec] = [
     _spec("recovery_time_min", "min", _r(2, 16, 1), "2-16 step 1 min", 5, _R_MODES,
           tolerance="+-30 s"),
     # Project settings of docs/assumptions.md.
-    _spec("lower_rate_timing", "", tuple(LowerRateTiming), "a LowerRateTiming",
+    _spec("lower_rate_timing", "", tuple(LowerRateTiming),
+          "a LowerRateTiming: " + _enum_text(LowerRateTiming),
           LowerRateTiming.VENTRICULAR, ALL_MODES, kind=Kind.ENUM, wire_unit="code",
           setting=True),
     _spec("pvab_ms", "ms", _r(50, 250, 10), "50-250 step 10 ms", 100, ALL_MODES, setting=True),

@@ -7,12 +7,21 @@ of ``docs/assumptions.md`` A-18); everything downstream trusts a ``Programming``
 from __future__ import annotations
 
 import dataclasses
+import enum
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devicetwin.errors import DeviceTwinError
-from devicetwin.pacemaker.modes import ActivityThreshold, LowerRateTiming, Mode
-from devicetwin.pacemaker.parameters import PARAMETERS, Kind, ParameterSpec, interval_ms
+from devicetwin.errors import DeviceTwinError, did_you_mean
+from devicetwin.pacemaker.modes import PERMANENT_MODES, ActivityThreshold, LowerRateTiming, Mode
+from devicetwin.pacemaker.parameters import (
+    PARAMETERS,
+    Kind,
+    ParameterSpec,
+    Value,
+    interval_ms,
+)
 
 
 class ProgrammingError(DeviceTwinError):
@@ -23,6 +32,123 @@ def _fail(name: str, value: Any, expected: str, why: str = "is not allowed") -> 
     return ProgrammingError(
         f"{name}={value!r} {why}: expected {expected}", name=name, value=value, expected=expected
     )
+
+
+#: The names a programming takes as keywords besides ``mode`` (every row of the table but it).
+PARAMETER_NAMES: tuple[str, ...] = tuple(n for n in PARAMETERS if n != "mode")
+_SWITCH_WORDS = {"on": True, "true": True, "off": False, "false": False}
+_OFF_WORDS = ("off", "none")
+
+
+def _check_names(changes: Mapping[str, Any]) -> None:
+    """Unknown keywords are a ProgrammingError naming the closest parameters, not a TypeError."""
+    for name, value in changes.items():
+        if name not in PARAMETERS and name != "allow_temporary_modes":
+            raise _not_a_parameter(name, f"{name}={value!r}")
+
+
+def parse_mode(name: object) -> Mode:
+    """The :class:`Mode` called ``name`` (its name in any case), or ``name`` if it is one.
+
+    Raises
+    ------
+    ProgrammingError
+        Naming the permanent modes and the closest ones (``VOOO``: did you mean VOO?).
+    """
+    if isinstance(name, Mode):
+        return name
+    if isinstance(name, str) and name.upper() in Mode.__members__:
+        return Mode[name.upper()]
+    expected = PARAMETERS["mode"].allowed
+    hint = did_you_mean(name, (m.name for m in PERMANENT_MODES))
+    raise ProgrammingError(f"mode={name!r} is not a pacing mode{hint}: expected {expected}",
+                           name="mode", value=name, expected=expected)
+
+
+def parameter_spec(name: object) -> ParameterSpec:
+    """The spec of the programmable parameter called ``name`` (``mode`` is given on its own).
+
+    Raises
+    ------
+    ProgrammingError
+        For an unknown name, with the closest parameter names (``lower_rate_pmm``: did you mean
+        lower_rate_ppm?) and the list of all.
+    """
+    if isinstance(name, str) and name in PARAMETER_NAMES:
+        return PARAMETERS[name]
+    if name == "mode":
+        raise ProgrammingError("'mode' is given on its own, not as one of the parameters",
+                               name="mode", value=name, expected="a parameter other than mode")
+    raise _not_a_parameter(name, repr(name))
+
+
+def _not_a_parameter(name: object, shown: str) -> ProgrammingError:
+    expected = "one of " + ", ".join(PARAMETER_NAMES)
+    return ProgrammingError(
+        f"{shown} is not a parameter{did_you_mean(name, PARAMETER_NAMES)}: expected {expected}",
+        name=str(name), value=name, expected=expected)
+
+
+def value_from_plain(spec: ParameterSpec, raw: object) -> Value:
+    """The Python value of parameter ``spec`` from plain data (TOML, JSON, a command line).
+
+    Enum members are given by name in any case (``"atrial"``, ``"med_high"``; the value, such as
+    ``"Med-High"``, is accepted too), Off as ``None`` or ``"off"``, switches as booleans or
+    ``"on"``/``"off"``, and an integer parameter takes a whole float (``60.0``). Only the type is
+    checked here; the grid and the cross-parameter rules are the constructor's.
+
+    Raises
+    ------
+    ProgrammingError
+        For a value of the wrong type or a number that is not finite.
+    """
+    name = spec.name
+    if spec.kind is Kind.BOOL:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.casefold() in _SWITCH_WORDS:
+            return _SWITCH_WORDS[raw.casefold()]
+        raise _fail(name, raw, spec.allowed, "is not a switch")
+    if raw is None or (isinstance(raw, str) and raw.casefold() in _OFF_WORDS):
+        if spec.off_allowed:
+            return None
+        raise _fail(name, raw, spec.allowed, "cannot be Off")
+    if spec.kind is Kind.ENUM:
+        return _member(spec, raw)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _fail(name, raw, spec.allowed, "is not a number")
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise _fail(name, raw, spec.allowed, "is not a finite number")
+    if spec.kind is Kind.INT and isinstance(raw, float):
+        if not raw.is_integer():
+            raise _fail(name, raw, spec.allowed, "is not a whole number")
+        return int(raw)
+    return raw
+
+
+def _member(spec: ParameterSpec, raw: object) -> Value:
+    members: tuple[enum.Enum, ...] = spec.values
+    if isinstance(raw, type(spec.nominal)):
+        return raw
+    if isinstance(raw, str):
+        key = raw.casefold().replace("-", "_")
+        for member in members:
+            if key in (member.name.casefold(), str(member.value).casefold().replace("-", "_")):
+                return member
+    hint = did_you_mean(raw, (m.name for m in members))
+    raise _fail(spec.name, raw, spec.allowed, f"is not allowed{hint}")
+
+
+def values_from_plain(values: Mapping[str, object]) -> dict[str, Value]:
+    """Parameter values from plain data: every name checked (:func:`parameter_spec`), every
+    value converted (:func:`value_from_plain`); grid and rules are left to ``Programming``."""
+    return {name: value_from_plain(parameter_spec(name), raw) for name, raw in values.items()}
+
+
+def value_to_plain(value: Value) -> Any:
+    """The plain-data form of a parameter value: enum members by name, the rest unchanged
+    (Off stays ``None``); :func:`value_from_plain` reads it back."""
+    return value.name if isinstance(value, enum.Enum) else value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,14 +217,25 @@ class Programming:
         """The nominal programming of ``mode`` (with ``changes`` applied, validated once)."""
         if not isinstance(mode, Mode):
             raise _fail("mode", mode, "a Mode (e.g. Mode.DDD)")
+        _check_names(changes)
         return cls(mode=mode, **changes)
+
+    @classmethod
+    def from_plain(cls, mode: object, values: Mapping[str, object]) -> Programming:
+        """The nominal programming of ``mode`` (a name, any case) with ``values`` from plain
+        data (TOML, JSON, a command line; see :func:`value_from_plain`), validated once.
+
+        Raises
+        ------
+        ProgrammingError
+            For an unknown mode or parameter (with the closest names), a value of the wrong
+            type, off its grid, or breaking a rule; ``name`` is the offending parameter.
+        """
+        return cls.nominal(parse_mode(mode), **values_from_plain(values))
 
     def replace(self, **changes: Any) -> Programming:
         """A copy with ``changes`` applied, validated again."""
-        unknown = sorted(set(changes) - set(PARAMETERS) - {"allow_temporary_modes"})
-        if unknown:
-            raise _fail(unknown[0], changes[unknown[0]], "one of " + ", ".join(PARAMETERS),
-                        "is not a parameter")
+        _check_names(changes)
         return dataclasses.replace(self, **changes)
 
     def value(self, name: str) -> Any:
@@ -140,6 +277,8 @@ def _on_grid(spec: ParameterSpec, value: Any) -> bool:
         return False
     if spec.kind is Kind.INT:
         return isinstance(value, int) and value in values
+    if isinstance(value, float) and not math.isfinite(value * 1000):
+        return False
     thousandths = round(value * 1000)
     if abs(value * 1000 - thousandths) > 1e-6:
         return False

@@ -274,6 +274,36 @@ size_t fb_samples_decode(const uint8_t *in, size_t len, int16_t *samples, size_t
     return pos;
 }
 
+bool fb_window_decode(const uint8_t *payload, size_t len, fb_window_t *win)
+{
+    reader_t r;
+    size_t k;
+    unsigned ch;
+    int16_t *chans[3];
+    r.p = payload;
+    r.len = len;
+    r.pos = 0;
+    r.ok = true;
+    win->t0_us = r_u64(&r);
+    win->n_samples = r_u16(&r);
+    win->flags = r_u8(&r);
+    if (!r.ok || win->n_samples == 0u || win->n_samples > FB_MAX_WINDOW_SAMPLES ||
+        (win->flags & ~FB_WINDOW_EARLY_STOP) != 0u) {
+        return false;
+    }
+    chans[0] = win->atrial_uv;
+    chans[1] = win->ventricular_uv;
+    chans[2] = win->activity_mg;
+    for (ch = 0; ch < 3u; ch++) {
+        k = fb_samples_decode(payload + r.pos, len - r.pos, chans[ch], win->n_samples);
+        if (k == 0u) {
+            return false;
+        }
+        r.pos += k;
+    }
+    return r.pos == len;
+}
+
 /* ---- validation shared by encoder and decoder ------------------------------------------- */
 static bool type_known(uint8_t t)
 {
@@ -550,20 +580,6 @@ static void r_str(reader_t *r, char *s, uint8_t *len, unsigned max)
     r_bytes(r, s, *len);
 }
 
-static void r_samples(reader_t *r, int16_t *s, unsigned n)
-{
-    size_t k;
-    if (!r->ok) {
-        return;
-    }
-    k = fb_samples_decode(r->p + r->pos, r->len - r->pos, s, n);
-    if (k == 0u) {
-        r->ok = false;
-        return;
-    }
-    r->pos += k;
-}
-
 static void read_body(reader_t *r, fb_message_t *m)
 {
     unsigned i;
@@ -614,20 +630,14 @@ static void read_body(reader_t *r, fb_message_t *m)
         break;
     }
     case FB_T_TICK:
-    case FB_T_STREAM: {
-        fb_window_t *win = &m->body.window;
-        win->t0_us = r_u64(r);
-        win->n_samples = r_u16(r);
-        win->flags = r_u8(r);
-        if (win->n_samples == 0u || win->n_samples > FB_MAX_WINDOW_SAMPLES) {
+    case FB_T_STREAM:
+        /* the window is the whole payload */
+        if (!fb_window_decode(r->p + r->pos, r->len - r->pos, &m->body.window)) {
             r->ok = false;
             return;
         }
-        r_samples(r, win->atrial_uv, win->n_samples);
-        r_samples(r, win->ventricular_uv, win->n_samples);
-        r_samples(r, win->activity_mg, win->n_samples);
+        r->pos = r->len;
         break;
-    }
     case FB_T_EVENTS: {
         fb_events_t *e = &m->body.events;
         e->t0_us = r_u64(r);

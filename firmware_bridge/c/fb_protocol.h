@@ -482,6 +482,10 @@ size_t fb_samples_encode(const int16_t *samples, size_t n, uint8_t *out, size_t 
 /* Decode exactly n samples from in[0..len); returns bytes used, or 0 on a non-canonical or bad
  * stream. */
 size_t fb_samples_decode(const uint8_t *in, size_t len, int16_t *samples, size_t n);
+/* Decode a whole TICK/STREAM payload of exactly len bytes (t0, n, flags, three channels) into
+ * *win; false when it is truncated, has a sample count outside 1..FB_MAX_WINDOW_SAMPLES, a
+ * reserved flag bit, a non-canonical channel or bytes after the third channel. */
+bool fb_window_decode(const uint8_t *payload, size_t len, fb_window_t *win);
 
 #ifdef __cplusplus
 }

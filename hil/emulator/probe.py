@@ -1,28 +1,37 @@
-"""A minimal lock-step client for the emulated device, over pyserial, with the bridge's codec.
+"""The emulated device's test client: firmware_bridge's DeviceClient with a tester's conventions.
 
-Used by the emulator's own tests, the smoke scenario and ``benchmarks/emulator.py``; the bench
-itself uses firmware_bridge's device client. It speaks protocol v1 frames
-(``firmware_bridge.protocol``), authenticates therapy commands with the development key, and
-feeds a whole electrogram through TICK windows with early stop at paces.
+Used by the emulator's own tests, the model cross-check and the smoke scenario. Everything that
+crosses the wire (link, framing, sequence numbers, the authentication counter) is the bench's
+``DeviceClient``; the probe adds what tests of a device ask beyond the bench's needs: raw bytes
+out, frames in one by one, a NACK returned instead of raised, therapy commands sent without
+authentication, whole electrograms fed through TICK windows, and a device that stops answering
+reported as ``DeviceHungError`` (no retries, no reconnects: a test sees the device as it is).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
-
-import serial  # type: ignore[import-untyped,unused-ignore]
 
 from firmware_bridge import messages as m
-from firmware_bridge import protocol
-from firmware_bridge.errors import BridgeError
-from firmware_bridge.wire import MessageType, ResetKind
+from firmware_bridge.auth import DEV_KEY
+from firmware_bridge.client import DeviceClient, param_pairs
+from firmware_bridge.errors import (
+    BridgeError,
+    DeviceNackError,
+    LinkTimeoutError,
+    VersionMismatchError,
+)
+from firmware_bridge.protocol import Frame
+from firmware_bridge.wire import ResetKind
 from hil.emulator.errors import DeviceHungError
 
-DEV_KEY = bytes(range(32))
 WINDOW = 100
+
+__all__ = ["DEV_KEY", "WINDOW", "ProbeClient", "RunResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +43,13 @@ class RunResult:
 
 
 class ProbeClient:
-    """Frames over a pyserial URL (pty path or ``socket://``)."""
+    """A DeviceClient on a pyserial URL (pty path or ``socket://``), for device tests."""
 
     def __init__(self, url: str, timeout_s: float = 5.0, key: bytes = DEV_KEY) -> None:
         self.url = url
         self.timeout_s = timeout_s
-        self._ser: Any = serial.serial_for_url(url, timeout=timeout_s)
-        self._dec = protocol.FrameDecoder(key=None)
-        self._pending: list[protocol.Frame] = []
-        self._seq = 0
-        self._counter = 0
-        self._key = key
-        self.unsolicited: list[protocol.Frame] = []
+        self.client = DeviceClient.open(url, key=key, timeout_s=timeout_s, retries=0,
+                                        auto_reconnect=False)
 
     def __enter__(self) -> ProbeClient:
         return self
@@ -56,78 +60,62 @@ class ProbeClient:
 
     def close(self) -> None:
         """Close the link."""
-        self._ser.close()
+        self.client.close()
+
+    @property
+    def unsolicited(self) -> deque[Frame]:
+        """Streamed EVENTS that arrived while a request waited for its answer."""
+        return self.client.unsolicited
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        try:
+            yield
+        except LinkTimeoutError as err:
+            raise DeviceHungError(f"no answer from {self.url} within {self.timeout_s} s: {err}",
+                                  name="link", value=self.url, expected="a frame") from err
 
     def send_raw(self, data: bytes) -> None:
         """Write bytes as they are (for malformed-frame tests)."""
-        self._ser.write(data)
+        self.client.link.write(data)
 
-    def send(self, msg: m.Message, *, auth: bool | None = None) -> int:
-        """Send a message; therapy commands are authenticated unless ``auth`` is False."""
-        self._seq = (self._seq + 1) & 0xFFFF
-        if auth is None:
-            auth = msg.TYPE.requires_auth
-        if auth:
-            self._counter += 1
-            wire = protocol.encode(msg, self._seq, key=self._key, counter=self._counter)
-        else:
-            wire = protocol.encode(msg, self._seq)
-        self._ser.write(wire)
-        return self._seq
+    def send(self, msg: m.Message, *, auth: bool = True) -> int:
+        """Send a message, therapy commands authenticated unless ``auth`` is False; its seq."""
+        return self.client.send(msg, authenticate=auth)
 
-    def receive(self) -> protocol.Frame:
-        """The next frame from the device (DeviceHungError-free: raises BridgeError on timeout)."""
-        while not self._pending:
-            data = self._ser.read(max(1, self._ser.in_waiting))
-            if not data:
-                raise DeviceHungError(f"no answer from {self.url} within {self.timeout_s} s",
-                                 name="link", value=self.url, expected="a frame")
-            self._pending.extend(self._dec.feed(data))
-        return self._pending.pop(0)
-
-    def request(self, msg: m.Message, *, auth: bool | None = None) -> protocol.Frame:
-        """Send and wait for the answer with the same seq (unsolicited frames are kept)."""
-        seq = self.send(msg, auth=auth)
-        while True:
-            frame = self.receive()
-            if frame.type in (MessageType.ERROR,) or (
-                    frame.type == MessageType.EVENTS and frame.message.streamed):  # type: ignore[union-attr]
-                self.unsolicited.append(frame)
-                continue
-            if frame.seq == seq:
-                return frame
-            self.unsolicited.append(frame)
+    def receive(self) -> Frame:
+        """The next frame from the device, whatever it is (DeviceHungError on timeout)."""
+        with self._answering():
+            return self.client.receive()
 
     def hello(self) -> m.Hello:
         """HELLO exchange; also adopts the device's authentication counter."""
-        frame = self.request(m.HelloRequest())
-        if not isinstance(frame.message, m.Hello):
-            raise BridgeError(f"expected HELLO, got {frame.type.name}", received=frame)
-        self._counter = max(self._counter, frame.message.auth_counter)
-        return frame.message
+        with self._answering():
+            return self.client.connect()
 
-    def command(self, msg: m.Message, *, auth: bool | None = None) -> m.Ack | m.Nack:
-        """A therapy command answered by ACK or NACK."""
-        msg_out = self.request(msg, auth=auth).message
-        if not isinstance(msg_out, m.Ack | m.Nack):
-            raise BridgeError(f"expected ACK/NACK, got {msg_out!r}", received=msg_out)
-        return msg_out
+    def command(self, msg: m.Message, *, auth: bool = True) -> m.Ack | m.Nack:
+        """A therapy command answered by ACK or NACK (returned, not raised)."""
+        with self._answering():
+            try:
+                return self.client.request(msg, m.Ack, authenticate=auth)
+            except (DeviceNackError, VersionMismatchError) as err:
+                if isinstance(err.received, m.Nack):
+                    return err.received
+                raise
 
     def program(self, values: dict[str, int]) -> m.Ack | m.Nack:
         """PROGRAM by parameter names (firmware_bridge.wire.ParamId names)."""
-        return self.command(m.Program.from_names(values))
+        return self.command(m.Program(param_pairs(values)))
 
     def telemetry(self) -> m.Telemetry:
         """TELEMETRY_REQ."""
-        out = self.request(m.TelemetryRequest()).message
-        assert isinstance(out, m.Telemetry)
-        return out
+        with self._answering():
+            return self.client.telemetry()
 
     def interrogate(self) -> m.Interrogation:
         """INTERROGATE."""
-        out = self.request(m.Interrogate()).message
-        assert isinstance(out, m.Interrogation)
-        return out
+        with self._answering():
+            return self.client.interrogate()
 
     def reset_session(self) -> m.Ack | m.Nack:
         """RESET SESSION: device time back to 0."""
@@ -136,11 +124,9 @@ class ProbeClient:
     def tick(self, t0_us: int, atrial: Sequence[int], ventricular: Sequence[int],
              activity: Sequence[int], early_stop: bool = True) -> m.Events:
         """One TICK window; the EVENTS answer."""
-        out = self.request(m.Tick(t0_us, tuple(atrial), tuple(ventricular), tuple(activity),
-                                  early_stop)).message
-        if not isinstance(out, m.Events):
-            raise BridgeError(f"expected EVENTS, got {out!r}", received=out)
-        return out
+        with self._answering():
+            return self.client.tick(m.Tick(t0_us, tuple(atrial), tuple(ventricular),
+                                           tuple(activity), early_stop))
 
     def run(self, atrial: Sequence[int], ventricular: Sequence[int],
             activity: Sequence[int] | None = None, t0_us: int = 0, window: int = WINDOW,

@@ -1,79 +1,201 @@
-"""Load scenario files (TOML) with errors that name the file, the line and the field."""
+"""Load scenario files (TOML) with errors that name the file, the line and the field.
+
+Every key is checked against the names it may take (the top-level fields, the heart's
+conditions and their fields, the programmable parameters, the modes, the timeline actions, the
+hazards), an unknown one with the closest known names ("did you mean lower_rate_ppm?"). The
+programming and the patient are validated here, once, by the twin's own rules
+(``Programming.from_plain``, ``Condition.with_changes``), and their errors carry the line of the
+offending value. Whatever the text, loading raises :class:`ScenarioError` or returns a Scenario.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hil.errors import HilError
+from devicetwin.errors import DeviceTwinError, did_you_mean
+from devicetwin.heart import PRESETS, Condition
+from devicetwin.pacemaker import PARAMETERS, Programming
+from devicetwin.pacemaker.programming import parse_mode, values_from_plain
+from hil.errors import ConfigError
 from hil.scenarios.model import (
     HAZARDS,
     TIMELINE_ACTIONS,
+    ActionField,
     Expectations,
     Scenario,
     TimelineEntry,
 )
 
 LIBRARY_DIR = Path(__file__).with_name("library")
-_TOP_KEYS = {
-    "name", "description", "requirements", "duration_s", "seed", "tolerance_ms", "patient",
-    "device", "timeline", "expect",
-}
+_TOP_KEYS = ("name", "description", "requirements", "duration_s", "seed", "tolerance_ms",
+             "patient", "device", "timeline", "expect")
+_PATIENT_KEYS = ("condition", "overrides")
+_DEVICE_KEYS = ("mode", "parameters", "start", "must_refuse")
+_DEVICE_STARTS = ("normal", "corrupt_store")
+_EXPECT_KEYS = ("hazards", "min_recall", "min_precision", "max_timing_error_ms", "monitors")
+_CONDITION_FIELDS = tuple(f.name for f in dataclasses.fields(Condition))
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 #: A semantic check run after parsing: raises (any exception with a message) on a bad value.
 Check = Callable[[Scenario], None]
 
+FieldPath = tuple[str, ...]
+"""Where a value sits in the document: table and key names, array indices as strings."""
 
-class ScenarioError(HilError):
-    """A scenario file is invalid; the message names the file, line and field."""
 
-    def __init__(self, message: str, *, file: str, line: int, field: str, value: Any = None,
-                 expected: str | None = None) -> None:
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: field '{field}': {message}", name=field, value=value,
-                         expected=expected)
+class ScenarioError(ConfigError):
+    """A scenario file is invalid; the message names the file, line and field.
+
+    ``file`` and ``field`` name where; ``line`` is the line in the file (None when unknown);
+    ``source`` (the file) and ``line`` are the :class:`ConfigError` attributes every
+    configuration error has.
+    """
+
+    def __init__(self, message: str, *, file: str, line: int | None, field: str,
+                 value: Any = None, expected: str | None = None) -> None:
+        super().__init__(f"field '{field}': {message}", name=field, value=value,
+                         expected=expected, source=file, line=line or None)
         self.file = file
-        self.line = line
         self.field = field
 
 
-class _Locator:
-    """Finds the line of a field in TOML text (tomllib keeps no positions)."""
+# --- where each key is written ---------------------------------------------------------------
 
-    _header = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"-]+)\s*\]\]?")
-    _key = re.compile(r"^\s*([A-Za-z0-9_\"-]+)\s*=")
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+                  r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_KEY_PART = re.compile(r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'")
+
+
+def _key_parts(dotted: str) -> FieldPath:
+    return tuple(p.strip("\"'") for p in _KEY_PART.findall(dotted))
+
+
+class _Frame:
+    """An open inline array or table while scanning a value."""
+
+    def __init__(self, path: FieldPath, is_array: bool) -> None:
+        self.path = path
+        self.is_array = is_array
+        self.index = -1
+        self.want = True  # an array waits for a value, a table for a key
+
+
+class _Locator:
+    """Finds the line of a field in TOML text (tomllib keeps no positions).
+
+    Records the line of every table header, every key (dotted keys included) and every element
+    and key inside inline arrays and tables, so an entry of a multi-line ``must_refuse = [...]``
+    has its own line. The text has already parsed.
+    """
 
     def __init__(self, text: str) -> None:
-        self.entries: list[tuple[tuple[str, ...], int]] = []
-        table: tuple[str, ...] = ()
-        counts: dict[tuple[str, ...], int] = {}
+        self.lines: dict[FieldPath, int] = {}
+        self._table: FieldPath = ()
+        self._counts: dict[FieldPath, int] = {}
+        self._stack: list[_Frame] = []
+        self._string = ""  # the closing quotes of a multi-line string being read, if any
         for number, line in enumerate(text.splitlines(), start=1):
-            header = self._header.match(line)
-            if header:
-                parts = tuple(p.strip('"') for p in header.group(2).split("."))
-                if header.group(1) == "[[":
-                    index = counts.get(parts, 0)
-                    counts[parts] = index + 1
-                    table = (*parts, str(index))
-                else:
-                    table = parts
-                self.entries.append((table, number))
-                continue
-            key = self._key.match(line)
-            if key:
-                self.entries.append(((*table, key.group(1).strip('"')), number))
+            self._line(line, number)
 
-    def line_of(self, path: tuple[str, ...]) -> int:
+    def _record(self, path: FieldPath, number: int) -> None:
+        self.lines.setdefault(path, number)
+
+    def _line(self, line: str, number: int) -> None:
+        pos = 0
+        if not self._stack and not self._string:
+            header = _HEADER.match(line)
+            if header:
+                parts = _key_parts(header.group(2))
+                if header.group(1) == "[[":
+                    index = self._counts.get(parts, 0)
+                    self._counts[parts] = index + 1
+                    parts = (*parts, str(index))
+                self._table = parts
+                self._record(parts, number)
+                return
+            key = _KEY.match(line)
+            if not key:
+                return
+            path = (*self._table, *_key_parts(key.group(1)))
+            self._record(path, number)
+            pos = key.end()
+            self._scan(line, pos, number, path)
+            return
+        self._scan(line, pos, number, ())
+
+    def _scan(self, line: str, pos: int, number: int, value_path: FieldPath) -> None:
+        """Track strings, inline arrays and inline tables in ``line`` from ``pos``."""
+        while pos < len(line):
+            if self._string:
+                end = line.find(self._string, pos)
+                if end < 0:
+                    return
+                pos, self._string = end + len(self._string), ""
+                continue
+            ch = line[pos]
+            if ch == "#":
+                return
+            top = self._stack[-1] if self._stack else None
+            if top is not None and not top.is_array and top.want:
+                key = _KEY.match(line, pos)
+                if key:
+                    path = (*top.path, *_key_parts(key.group(1)))
+                    self._record(path, number)
+                    top.want, value_path, pos = False, path, key.end()
+                    continue
+            if top is not None and top.is_array and top.want and ch not in " \t,]":
+                top.index += 1
+                top.want = False
+                value_path = (*top.path, str(top.index))
+                self._record(value_path, number)
+            if ch in "\"'":
+                quote = ch * 3 if line.startswith(ch * 3, pos) else ch
+                end = self._string_end(line, pos + len(quote), quote)
+                if end < 0:
+                    self._string = quote
+                    return
+                pos = end
+                continue
+            if ch in "[{":
+                self._stack.append(_Frame(value_path, ch == "["))
+            elif ch in "]}" and self._stack:
+                self._stack.pop()
+            elif ch == "," and top is not None:
+                top.want = True
+            pos += 1
+
+    @staticmethod
+    def _string_end(line: str, pos: int, quote: str) -> int:
+        """The position after the closing ``quote`` in ``line`` from ``pos``, or -1."""
+        while pos < len(line):
+            if quote[0] == '"' and line[pos] == "\\":
+                pos += 2
+                continue
+            if line.startswith(quote, pos):
+                return pos + len(quote)
+            pos += 1
+        return -1
+
+    def line_of(self, path: FieldPath) -> int:
         """The line where ``path`` (or its nearest enclosing table) is written; 0 if unknown."""
         for depth in range(len(path), 0, -1):
-            for entry, number in self.entries:
-                if entry == path[:depth]:
-                    return number
+            number = self.lines.get(path[:depth])
+            if number is not None:
+                return number
         return 0
+
+
+# --- reading values ----------------------------------------------------------------------------
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
 
 
 class _Reader:
@@ -81,12 +203,31 @@ class _Reader:
         self.file = file
         self.locator = _Locator(text)
 
-    def fail(self, path: tuple[str, ...], message: str, value: Any = None,
+    def fail(self, path: FieldPath, message: str, value: Any = None,
              expected: str | None = None) -> ScenarioError:
         return ScenarioError(message, file=self.file, line=self.locator.line_of(path),
                              field=".".join(path), value=value, expected=expected)
 
-    def get(self, table: Mapping[str, Any], path: tuple[str, ...], kind: type | tuple[type, ...],
+    def keys(self, table: Mapping[str, Any], base: FieldPath, known: Iterable[str]) -> None:
+        """Every key of ``table`` is one of ``known``, else an error with the closest."""
+        allowed = tuple(known)
+        for key in table:
+            if key not in allowed:
+                expected = "one of " + ", ".join(allowed)
+                raise self.fail((*base, key), f"unknown field '{key}'"
+                                f"{did_you_mean(key, allowed)}; expected {expected}", key,
+                                expected)
+
+    def choice(self, path: FieldPath, value: str, what: str, known: Iterable[str]) -> str:
+        """``value`` if it is one of ``known``, else an error with the closest."""
+        allowed = tuple(known)
+        if value not in allowed:
+            expected = "one of " + ", ".join(allowed)
+            raise self.fail(path, f"unknown {what} {value!r}{did_you_mean(value, allowed)}; "
+                            f"expected {expected}", value, expected)
+        return value
+
+    def get(self, table: Mapping[str, Any], path: FieldPath, kind: type | tuple[type, ...],
             expected: str, default: Any = ..., *, required: bool = False) -> Any:
         key = path[-1]
         if key not in table:
@@ -95,19 +236,193 @@ class _Reader:
                                 expected=expected)
             return default
         value = table[key]
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        if isinstance(value, bool) and bool not in _as_tuple(kind):
             raise self.fail(path, f"{value!r} is not {expected}", value, expected)
         if not isinstance(value, kind):
             raise self.fail(path, f"{value!r} is not {expected}", value, expected)
         return value
 
+    def number(self, table: Mapping[str, Any], path: FieldPath, expected: str, default: Any = ...,
+               *, low: float | None = None, high: float | None = None) -> float:
+        value = self.get(table, path, (int, float), expected, default)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(path, f"{value!r} is not a finite number; expected {expected}",
+                            value, expected)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.fail(path, f"{value!r} is out of range; expected {expected}", value,
+                            expected)
+        return float(value)
 
-def _number(r: _Reader, table: Mapping[str, Any], path: tuple[str, ...], expected: str,
-            default: Any = ..., *, low: float | None = None, high: float | None = None) -> float:
-    value = r.get(table, path, (int, float), expected, default)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise r.fail(path, f"{value!r} is out of range; expected {expected}", value, expected)
-    return float(value)
+    def twin_error(self, err: DeviceTwinError | TypeError | ValueError, at: FieldPath,
+                   names: Mapping[str, FieldPath]) -> ScenarioError:
+        """A twin's error (ProgrammingError, HeartError) at the line of the value it names
+        (``names`` maps a name to its place), else at ``at``."""
+        name = getattr(err, "name", None)
+        path = names.get(name, at) if isinstance(name, str) else at
+        return self.fail(path, str(err), getattr(err, "value", None),
+                         getattr(err, "expected", None))
+
+
+def _field_value(r: _Reader, path: FieldPath, value: Any, spec: ActionField) -> Any:
+    """``value`` checked against a timeline action field's type, choices and bounds."""
+    words = spec.description
+    if spec.kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        words = f"a number ({spec.description})"
+    elif spec.kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        words = f"an integer ({spec.description})"
+    elif spec.kind is bool:
+        ok = isinstance(value, bool)
+        words = f"true or false ({spec.description})"
+    else:
+        ok = isinstance(value, str)
+        words = f"a string ({spec.description})"
+    if not ok:
+        raise r.fail(path, f"{value!r} is not {words}", value, words)
+    if spec.choices:
+        r.choice(path, value, f"{path[-1]} value", spec.choices)
+    if (spec.low is not None and value < spec.low) or (spec.high is not None
+                                                      and value > spec.high):
+        bounds = f"{spec.low if spec.low is not None else '-inf'} to " \
+                 f"{spec.high if spec.high is not None else 'inf'}"
+        raise r.fail(path, f"{value!r} is out of range; expected {bounds} "
+                     f"({spec.description})", value, bounds)
+    return value
+
+
+def _condition(r: _Reader, base: Condition, changes: Mapping[str, Any], at: FieldPath,
+               places: Mapping[str, FieldPath]) -> Condition:
+    """``base`` with ``changes`` (names already checked), its errors at their lines."""
+    try:
+        return base.with_changes(**changes)
+    except (DeviceTwinError, TypeError, ValueError) as err:
+        # Condition.__post_init__ checks ranges; a value of a wrong shape (a number for a
+        # per-site table) can fail inside it with a TypeError or ValueError instead.
+        raise r.twin_error(err, at, places) from None
+
+
+def _patient(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], Condition]:
+    patient = r.get(doc, ("patient",), dict, "a [patient] table", required=True)
+    r.keys(patient, ("patient",), _PATIENT_KEYS)
+    name = r.get(patient, ("patient", "condition"), str, "a heart condition name",
+                 required=True)
+    r.choice(("patient", "condition"), name, "condition", PRESETS)
+    overrides = r.get(patient, ("patient", "overrides"), dict, "a table of overrides", {})
+    r.keys(overrides, ("patient", "overrides"), _CONDITION_FIELDS)
+    places = {k: ("patient", "overrides", k) for k in overrides}
+    cond = _condition(r, PRESETS[name], overrides, ("patient", "overrides"), places)
+    return name, dict(overrides), cond
+
+
+def _programming(r: _Reader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any],
+                                                              tuple[dict[str, Any], ...], str]:
+    device = r.get(doc, ("device",), dict, "a [device] table", required=True)
+    r.keys(device, ("device",), _DEVICE_KEYS)
+    mode_text = r.get(device, ("device", "mode"), str, "a pacing mode such as DDD",
+                      required=True)
+    raw = r.get(device, ("device", "parameters"), dict, "a table of parameters", {})
+    places: dict[str, FieldPath] = {name: ("device", "parameters", name) for name in raw}
+    places.setdefault("mode", ("device", "mode"))
+    # a rule broken by parameters the file leaves nominal is reported at the [device] table
+    at = ("device", "parameters") if "parameters" in device else ("device",)
+    try:
+        mode = parse_mode(mode_text)
+        parameters = values_from_plain(raw)
+        Programming.nominal(mode, **parameters)
+    except DeviceTwinError as err:
+        raise r.twin_error(err, at, places) from None
+    start = r.get(device, ("device", "start"), str, "normal or corrupt_store", "normal")
+    r.choice(("device", "start"), start, "start", _DEVICE_STARTS)
+    entries = r.get(device, ("device", "must_refuse"), list,
+                    "a list of tables of parameter changes", [])
+    refusals = []
+    for i, entry in enumerate(entries):
+        path = ("device", "must_refuse", str(i))
+        if not isinstance(entry, dict) or not entry:
+            raise r.fail(path, f"entry {i} ({entry!r}) is not a table of parameter changes",
+                         entry, "{ name = value, ... }")
+        # names and types only: the values are meant to break the rules
+        try:
+            refusals.append(values_from_plain(entry))
+        except DeviceTwinError as err:
+            raise r.twin_error(err, path, {k: (*path, k) for k in entry}) from None
+    return mode.name, parameters, tuple(refusals), start
+
+
+def _timeline(r: _Reader, doc: Mapping[str, Any], duration_s: float,
+              patient: Condition) -> tuple[TimelineEntry, ...]:
+    entries = r.get(doc, ("timeline",), list, "an array of [[timeline]] tables", [])
+    out = []
+    for i, entry in enumerate(entries):
+        base = ("timeline", str(i))
+        if not isinstance(entry, dict):
+            raise r.fail(base, f"entry {i} is not a table", entry, "[[timeline]] tables")
+        at_s = r.number(entry, (*base, "at_s"), f"a time in seconds within 0..{duration_s:g}",
+                        low=0, high=duration_s)
+        action = r.get(entry, (*base, "action"), str, "an action name", required=True)
+        spec = TIMELINE_ACTIONS[r.choice((*base, "action"), action, "action",
+                                         TIMELINE_ACTIONS)]
+        params = {k: v for k, v in entry.items() if k not in ("at_s", "action")}
+        known = (*spec.fields, *(_CONDITION_FIELDS if spec.condition_fields else ()))
+        changes: dict[str, Any] = {}
+        for key, value in params.items():
+            if key not in known:
+                expected = ", ".join(known) or "no fields"
+                raise r.fail((*base, key), f"action {action!r} takes no field '{key}'"
+                             f"{did_you_mean(key, known)}; it takes {expected}", key, expected)
+            if key in spec.fields:
+                _field_value(r, (*base, key), value, spec.fields[key])
+            else:
+                changes[key] = value
+        if spec.condition_fields:
+            preset = params.get("name")
+            start = PRESETS[preset] if isinstance(preset, str) else patient
+            _condition(r, start, changes, base, {k: (*base, k) for k in changes})
+        out.append(TimelineEntry(round(at_s * 1_000_000), action, params,
+                                 r.locator.line_of(base)))
+    return tuple(sorted(out, key=lambda e: e.at_us))
+
+
+def _expectations(r: _Reader, doc: Mapping[str, Any]) -> Expectations:
+    expect_doc = r.get(doc, ("expect",), dict, "an [expect] table", {})
+    r.keys(expect_doc, ("expect",), _EXPECT_KEYS)
+    hazards = r.get(expect_doc, ("expect", "hazards"), dict, "a table hazard = true/false", {})
+    for hazard, value in hazards.items():
+        path = ("expect", "hazards", hazard)
+        r.choice(path, hazard, "hazard", HAZARDS)
+        if not isinstance(value, bool):
+            raise r.fail(path, f"{value!r} is not true or false", value, "true or false")
+    monitors = r.get(expect_doc, ("expect", "monitors"), list, "a list of monitor names", [])
+    for i, monitor in enumerate(monitors):
+        if not isinstance(monitor, str) or not monitor:
+            raise r.fail(("expect", "monitors"), f"entry {i} ({monitor!r}) is not a monitor "
+                         "name", monitor, "non-empty strings")
+    return Expectations(
+        hazards=dict(hazards),
+        min_recall=r.number(expect_doc, ("expect", "min_recall"), "a fraction 0..1", 0.99,
+                            low=0, high=1),
+        min_precision=r.number(expect_doc, ("expect", "min_precision"), "a fraction 0..1",
+                               0.99, low=0, high=1),
+        max_timing_error_ms=r.number(expect_doc, ("expect", "max_timing_error_ms"),
+                                     "milliseconds, 0 to 1000", 8.0, low=0, high=1000),
+        monitors=tuple(monitors),
+    )
+
+
+def _document(text: str, file: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"line (\d+)", str(err))
+        raise ScenarioError(str(err), file=file, line=int(match.group(1)) if match else None,
+                            field="(syntax)", value=None, expected="valid TOML") from None
+    except (ValueError, RecursionError) as err:
+        # tomllib's int() limit (over 4300 digits) and its recursion on deep nesting
+        raise ScenarioError(f"cannot be read as TOML: {err}", file=file, line=None,
+                            field="(syntax)", value=None, expected="valid TOML") from None
 
 
 def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] = ()) -> Scenario:
@@ -118,17 +433,9 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
     ScenarioError
         On any invalid content, naming the file, the line and the field.
     """
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        match = re.search(r"line (\d+)", str(err))
-        raise ScenarioError(str(err), file=file, line=int(match.group(1)) if match else 0,
-                            field="(syntax)", value=None, expected="valid TOML") from err
+    doc = _document(text, file)
     r = _Reader(file, text)
-    for key in doc:
-        if key not in _TOP_KEYS:
-            allowed = "one of " + ", ".join(sorted(_TOP_KEYS))
-            raise r.fail((key,), f"unknown field '{key}'", key, allowed)
+    r.keys(doc, (), _TOP_KEYS)
     name = r.get(doc, ("name",), str, "a lowercase identifier", required=True)
     if not _NAME_RE.match(name):
         raise r.fail(("name",), f"{name!r} is not a lowercase identifier", name, "[a-z0-9_]+")
@@ -139,91 +446,24 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
         if not isinstance(req, str) or not req:
             raise r.fail(("requirements",), f"entry {i} ({req!r}) is not a requirement ID", req,
                          "non-empty strings")
-    duration_s = _number(r, doc, ("duration_s",), "a duration in seconds, 0.1 to 86400",
-                         required_default(), low=0.1, high=86400)
-    seed = r.get(doc, ("seed",), int, "an integer seed", 0)
-    tolerance_ms = _number(r, doc, ("tolerance_ms",), "a tolerance in ms, 0 to 100", 8.0,
-                           low=0, high=100)
-
-    patient = r.get(doc, ("patient",), dict, "a [patient] table", required=True)
-    for key in patient:
-        if key not in ("condition", "overrides"):
-            raise r.fail(("patient", key), f"unknown field '{key}'", key, "condition, overrides")
-    condition = r.get(patient, ("patient", "condition"), str, "a heart condition name",
-                      required=True)
-    overrides = r.get(patient, ("patient", "overrides"), dict, "a table of overrides", {})
-
-    device = r.get(doc, ("device",), dict, "a [device] table", required=True)
-    mode = r.get(device, ("device", "mode"), str, "a pacing mode such as DDD", required=True)
-    parameters = r.get(device, ("device", "parameters"), dict, "a table of parameters", {})
-    for key in device:
-        if key not in ("mode", "parameters", "start", "must_refuse"):
-            raise r.fail(("device", key), f"unknown field '{key}'", key,
-                         "mode, parameters, start, must_refuse")
-    device_start = r.get(device, ("device", "start"), str, "normal or corrupt_store", "normal")
-    if device_start not in ("normal", "corrupt_store"):
-        raise r.fail(("device", "start"), f"unknown start {device_start!r}", device_start,
-                     "normal or corrupt_store")
-    must_refuse = r.get(device, ("device", "must_refuse"), list,
-                        "a list of tables of parameter changes", [])
-    for i, entry in enumerate(must_refuse):
-        if not isinstance(entry, dict) or not entry:
-            raise r.fail(("device", "must_refuse"), f"entry {i} ({entry!r}) is not a table "
-                         "of parameter changes", entry, "{ name = value, ... }")
-
-    timeline = []
-    entries = r.get(doc, ("timeline",), list, "an array of [[timeline]] tables", [])
-    for i, entry in enumerate(entries):
-        base = ("timeline", str(i))
-        if not isinstance(entry, dict):
-            raise r.fail(base, f"entry {i} is not a table", entry, "[[timeline]] tables")
-        at_s = _number(r, entry, (*base, "at_s"), f"a time in seconds within 0..{duration_s:g}",
-                       required_default(), low=0, high=duration_s)
-        action = r.get(entry, (*base, "action"), str, "an action name", required=True)
-        if action not in TIMELINE_ACTIONS:
-            raise r.fail((*base, "action"), f"unknown action {action!r}", action,
-                         "one of " + ", ".join(sorted(TIMELINE_ACTIONS)))
-        params = {k: v for k, v in entry.items() if k not in ("at_s", "action")}
-        for key in params:
-            if key not in TIMELINE_ACTIONS[action] and "*" not in TIMELINE_ACTIONS[action]:
-                allowed = ", ".join(TIMELINE_ACTIONS[action]) or "no parameters"
-                raise r.fail((*base, key), f"action {action!r} takes no field '{key}'", key,
-                             allowed)
-        timeline.append(TimelineEntry(round(at_s * 1_000_000), action, params,
-                                      r.locator.line_of(base)))
-    timeline.sort(key=lambda e: e.at_us)
-
-    expect_doc = r.get(doc, ("expect",), dict, "an [expect] table", {})
-    hazards_doc = r.get(expect_doc, ("expect", "hazards"), dict, "a table hazard = true/false", {})
-    for hazard, value in hazards_doc.items():
-        if hazard not in HAZARDS:
-            raise r.fail(("expect", "hazards", hazard), f"unknown hazard {hazard!r}", hazard,
-                         "one of " + ", ".join(HAZARDS))
-        if not isinstance(value, bool):
-            raise r.fail(("expect", "hazards", hazard), f"{value!r} is not true or false", value,
-                         "true or false")
-    for key in expect_doc:
-        if key not in ("hazards", "min_recall", "min_precision", "max_timing_error_ms",
-                       "monitors"):
-            raise r.fail(("expect", key), f"unknown field '{key}'", key,
-                         "hazards, min_recall, min_precision, max_timing_error_ms, monitors")
-    monitors = r.get(expect_doc, ("expect", "monitors"), list, "a list of monitor names", [])
-    expect = Expectations(
-        hazards=dict(hazards_doc),
-        min_recall=_number(r, expect_doc, ("expect", "min_recall"), "a fraction 0..1", 0.99,
-                           low=0, high=1),
-        min_precision=_number(r, expect_doc, ("expect", "min_precision"), "a fraction 0..1",
-                              0.99, low=0, high=1),
-        max_timing_error_ms=_number(r, expect_doc, ("expect", "max_timing_error_ms"),
-                                    "milliseconds, 0 to 1000", 8.0, low=0, high=1000),
-        monitors=tuple(str(m) for m in monitors),
-    )
+    duration_s = r.number(doc, ("duration_s",), "a duration in seconds, 0.1 to 86400",
+                          low=0.1, high=86400)
+    seed = r.get(doc, ("seed",), int, "an integer seed >= 0", 0)
+    if seed < 0:
+        raise r.fail(("seed",), f"{seed!r} is negative; expected an integer seed >= 0", seed,
+                     "an integer seed >= 0")
+    tolerance_ms = r.number(doc, ("tolerance_ms",), "a tolerance in ms, 0 to 100", 8.0,
+                            low=0, high=100)
+    condition, overrides, patient = _patient(r, doc)
+    mode, parameters, must_refuse, device_start = _programming(r, doc)
+    timeline = _timeline(r, doc, duration_s, patient)
+    expect = _expectations(r, doc)
     scenario = Scenario(
         name=name, description=description, requirements=tuple(reqs),
         duration_us=round(duration_s * 1_000_000), seed=seed, condition=condition,
-        condition_overrides=dict(overrides), mode=mode, parameters=dict(parameters),
-        timeline=tuple(timeline), expect=expect, tolerance_ms=tolerance_ms,
-        device_start=device_start, must_refuse=tuple(dict(e) for e in must_refuse),
+        condition_overrides=overrides, mode=mode, parameters=parameters,
+        timeline=timeline, expect=expect, tolerance_ms=tolerance_ms,
+        device_start=device_start, must_refuse=must_refuse,
         source=None if file.startswith("<") else Path(file),
     )
     for check in checks:
@@ -240,21 +480,18 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
 
 
 def _path_for(name: str, parameters: Mapping[str, Any],
-              overrides: Mapping[str, Any]) -> tuple[str, ...]:
+              overrides: Mapping[str, Any]) -> FieldPath:
     if name in parameters:
         return ("device", "parameters", name)
     if name == "mode":
         return ("device", "mode")
+    if name in PARAMETERS:
+        return ("device",)
     if name in overrides:
         return ("patient", "overrides", name)
     if name in ("condition", "condition_name"):
         return ("patient", "condition")
     return (name,) if name else ("device",)
-
-
-def required_default() -> Any:
-    """Marker for a required numeric field (no default)."""
-    return ...
 
 
 def load_scenario(path: Path | str, checks: tuple[Check, ...] = ()) -> Scenario:
@@ -263,8 +500,12 @@ def load_scenario(path: Path | str, checks: tuple[Check, ...] = ()) -> Scenario:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as err:
-        raise ScenarioError(f"cannot read the file: {err.strerror}", file=str(p), line=0,
+        raise ScenarioError(f"cannot read the file: {err.strerror}", file=str(p), line=None,
                             field="(file)", value=str(p), expected="a readable TOML file") from err
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"the file is not UTF-8 text: {err.reason} at byte {err.start}",
+                            file=str(p), line=None, field="(file)", value=str(p),
+                            expected="a UTF-8 TOML file") from None
     return parse_scenario(text, str(p), checks)
 
 
@@ -281,7 +522,9 @@ def resolve(name_or_path: str) -> Path:
     builtin = LIBRARY_DIR / f"{name_or_path}.toml"
     if builtin.exists():
         return builtin
+    names = library_names()
     raise ScenarioError(
-        f"no scenario named {name_or_path!r}", file=name_or_path, line=0, field="(name)",
-        value=name_or_path, expected="a file or one of " + ", ".join(library_names()),
+        f"no scenario named {name_or_path!r}{did_you_mean(name_or_path, names)}",
+        file=name_or_path, line=None, field="(name)", value=name_or_path,
+        expected="a file or one of " + ", ".join(names),
     )

@@ -8,40 +8,81 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-#: Hazard names a scenario may expect (domain brief section 3); the monitors report these.
-HAZARDS = (
-    "pmt",
-    "upper_rate",
-    "crosstalk",
-    "far_field_oversensing",
-    "noise_reversion",
-    "atrial_tachyarrhythmia_handling",
-    "pvc_response",
-    "loss_of_capture",
-)
+from devicetwin.conformance.hazards import Hazard
+from devicetwin.heart.conditions import AV_CONDUCTION, PRESETS
 
-#: Timeline actions and the parameters each takes (name -> (type, unit/description)).
-TIMELINE_ACTIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+#: Hazard names a scenario may expect (domain brief section 3), as the monitors report them.
+HAZARDS: tuple[str, ...] = tuple(h.value for h in Hazard)
+
+#: What ``noise`` actions inject (``kind``).
+#: Each noise kind of the ``noise`` action and the heart condition field it drives.
+NOISE_SOURCES = {"mains": "mains_mv", "myopotential": "myopotential_mv", "emi": "emi_bursts"}
+NOISE_KINDS = tuple(NOISE_SOURCES)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionField:
+    """One field of a timeline action: what it means and the values it takes.
+
+    ``kind`` is the TOML type (``float`` also takes integers); ``choices`` close a string
+    field; ``low`` and ``high`` bound a number (inclusive, in the unit the description names).
+    Physiological limits are the heart's, checked when the change is scheduled.
+    """
+
+    description: str
+    kind: type[bool] | type[int] | type[float] | type[str]
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """A timeline action: its own fields and whether it takes heart condition fields too
+    (``devicetwin.heart.Condition``, any of them, validated against the patient)."""
+
+    fields: Mapping[str, ActionField] = field(default_factory=dict)
+    condition_fields: bool = False
+
+
+def _num(description: str, low: float | None = 0.0, high: float | None = None) -> ActionField:
+    return ActionField(description, float, low=low, high=high)
+
+
+_COUPLING_MS = "ms between them"
+_AFTER_MS = _num("ms after the action time (default 0)")
+
+#: Timeline actions and the fields each takes.
+TIMELINE_ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
     {
-        "heart": {"*": "any heart condition field (devicetwin.heart.Condition) and its value"},
-        "condition": {"name": "a heart condition preset; fields given after it override it",
-                      "*": "condition fields"},
-        "exercise": {"workload": "0..1 fraction of maximal workload", "ramp_s": "seconds"},
-        "rest": {"ramp_s": "seconds"},
-        "pvc": {"count": "PVCs one after another", "coupling_ms": "ms between them (default 600)",
-                "after_ms": "ms after the action time (default 0)"},
-        "pac": {"count": "PACs one after another", "coupling_ms": "ms between them (default 500)",
-                "after_ms": "ms after the action time (default 0)"},
-        "af_start": {"mean_cycle_ms": "mean atrial cycle (default the condition's)"},
-        "af_stop": {},
-        "flutter_start": {"cycle_ms": "atrial flutter cycle length"},
-        "flutter_stop": {},
-        "noise": {"kind": "mains | myopotential | emi", "amplitude_mv": "mV",
-                  "duration_s": "s (emi bursts)"},
-        "noise_stop": {},
-        "threshold": {"factor": "capture threshold multiplier now (1 = baseline)"},
-        "av_block": {"conduction": "normal | blocked | intermittent"},
-        "magnet": {"on": "true | false"},
+        "heart": ActionSpec(condition_fields=True),
+        "condition": ActionSpec(
+            {"name": ActionField("a heart condition preset; fields given after it override it",
+                                 str, choices=tuple(PRESETS))},
+            condition_fields=True),
+        "exercise": ActionSpec({"workload": _num("fraction of maximal workload", 0.0, 1.0),
+                                "ramp_s": _num("seconds")}),
+        "rest": ActionSpec({"ramp_s": _num("seconds")}),
+        "pvc": ActionSpec({"count": ActionField("PVCs one after another", int, low=1, high=1000),
+                           "coupling_ms": _num(_COUPLING_MS + " (default 600)", 1.0),
+                           "after_ms": _AFTER_MS}),
+        "pac": ActionSpec({"count": ActionField("PACs one after another", int, low=1, high=1000),
+                           "coupling_ms": _num(_COUPLING_MS + " (default 500)", 1.0),
+                           "after_ms": _AFTER_MS}),
+        "af_start": ActionSpec(
+            {"mean_cycle_ms": _num("mean atrial cycle, ms (default the condition's)", 1.0)}),
+        "af_stop": ActionSpec(),
+        "flutter_start": ActionSpec({"cycle_ms": _num("atrial flutter cycle length, ms", 1.0)}),
+        "flutter_stop": ActionSpec(),
+        "noise": ActionSpec({"kind": ActionField("what is injected", str, choices=NOISE_KINDS),
+                             "amplitude_mv": _num("mV"),
+                             "duration_s": _num("s (emi bursts)")}),
+        "noise_stop": ActionSpec(),
+        "threshold": ActionSpec(
+            {"factor": _num("capture threshold multiplier now (1 = baseline)")}),
+        "av_block": ActionSpec({"conduction": ActionField("AV conduction", str,
+                                                          choices=AV_CONDUCTION)}),
+        "magnet": ActionSpec({"on": ActionField("magnet applied (true) or removed (false)", bool)}),
     }
 )
 

@@ -65,8 +65,16 @@ def activations_for_monitors(events: Iterable[HeartActivation]) -> list[ConfActi
     return out
 
 
-def programming_from(mode: str, parameters: Mapping[str, object]) -> Programming:
-    """Nominal programming for ``mode`` with ``parameters`` changed (validated)."""
-    from devicetwin.pacemaker import Mode
+def programming_from(mode: object, parameters: Mapping[str, object]) -> Programming:
+    """Nominal programming for ``mode`` (a name or a Mode) with ``parameters`` changed.
 
-    return Programming.nominal(Mode[mode] if isinstance(mode, str) else mode, **parameters)
+    ``parameters`` are plain data as scenario and vector files hold them (enum members by name,
+    Off as ``None`` or ``"off"``) or already typed values; everything is validated once.
+
+    Raises
+    ------
+    ProgrammingError
+        For an unknown mode or parameter name (with the closest names), a value of the wrong
+        type or off its grid, or a broken cross-parameter rule; ``name`` says which.
+    """
+    return Programming.from_plain(mode, parameters)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devicetwin.heart import Heart
-from hil.scenarios.model import TimelineEntry
+from hil.scenarios.model import NOISE_SOURCES, TimelineEntry
 
 
 def heart_changes(entry: TimelineEntry, heart: Heart) -> tuple[str | None, dict[str, Any]] | None:
@@ -46,15 +46,13 @@ def heart_changes(entry: TimelineEntry, heart: Heart) -> tuple[str | None, dict[
     if a in ("af_stop", "flutter_stop"):
         return None, {"atrial_rhythm": "sinus"}
     if a == "noise":
-        kind = p.get("kind", "mains")
+        source = NOISE_SOURCES[str(p.get("kind", "mains"))]
         amp = float(p.get("amplitude_mv", 1.0))
-        if kind == "mains":
-            return None, {"mains_mv": amp}
-        if kind == "myopotential":
-            return None, {"myopotential_mv": amp}
-        return None, {"emi_bursts": ((0.0, float(p.get("duration_s", 2.0)) * 1000.0, amp),)}
+        if source == "emi_bursts":
+            return None, {source: ((0.0, float(p.get("duration_s", 2.0)) * 1000.0, amp),)}
+        return None, {source: amp}
     if a == "noise_stop":
-        return None, {"mains_mv": 0.0, "myopotential_mv": 0.0, "emi_bursts": ()}
+        return None, {s: (() if s == "emi_bursts" else 0.0) for s in NOISE_SOURCES.values()}
     if a == "threshold":
         factor = float(p.get("factor", 1.0))
         return None, {"threshold_max_factor": max(1.0, factor), "threshold_rise_per_min": 10.0}

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
-from hil.errors import HilError
+from devicetwin.pacemaker.programming import (
+    ProgrammingError,
+    parameter_spec,
+    value_from_plain,
+)
+from hil.errors import ConfigError
+
+#: The longest vector set ``generate`` makes (a day), seconds.
+MAX_DURATION_S = 86_400.0
+#: The widest tolerance window ``generate`` writes, +- milliseconds.
+MAX_TOLERANCE_MS = 1000.0
 
 
-class VectorArgumentError(HilError):
-    """A bad ``--param`` or ``--tolerance-ms`` argument."""
+class VectorArgumentError(ConfigError):
+    """A bad ``generate`` argument; ``source`` names the option (``--param``, ``--mode``, ...)."""
 
 
-def _value(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
+def _number(text: str) -> Any:
+    """A number when ``text`` reads as one (int first), else the text: the parameter's spec
+    decides what it takes (``value_from_plain``)."""
     for conv in (int, float):
         try:
             return conv(text)
@@ -26,26 +36,61 @@ def _value(text: str) -> Any:
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
-    """``k=v`` strings -> a parameter mapping (ints, floats, booleans, else strings)."""
+    """``k=v`` strings -> parameter values, each name and type checked against its spec.
+
+    Values read as the parameter takes them: numbers, ``true``/``false`` or ``on``/``off``
+    for switches, ``off`` for Off, enum names in any case (``lower_rate_timing=atrial``).
+
+    Raises
+    ------
+    VectorArgumentError
+        (source ``--param``) for an item that is not ``key=value``, an unknown parameter (with
+        the closest names), a value of the wrong type, or a parameter given twice.
+    """
     out: dict[str, Any] = {}
     for item in items:
-        key, eq, value = item.partition("=")
+        key, eq, text = (part.strip() for part in item.partition("="))
         if not eq or not key:
-            raise VectorArgumentError(f"--param {item!r} is not key=value", name="param",
-                                      value=item, expected="key=value")
-        out[key.strip()] = _value(value.strip())
+            raise VectorArgumentError(f"{item!r} is not key=value", name="param",
+                                      value=item, expected="key=value", source="--param")
+        if key in out:
+            raise VectorArgumentError(f"{item!r}: {key} is given twice", name=key, value=item,
+                                      expected="each parameter once", source="--param")
+        try:
+            out[key] = value_from_plain(parameter_spec(key), _number(text))
+        except ProgrammingError as err:
+            raise VectorArgumentError(f"{item!r}: {err}", name=key, value=err.value,
+                                      expected=err.expected, source="--param") from None
     return out
+
+
+def _checked(value: float, option: str, low: float, high: float, unit: str) -> float:
+    if not (math.isfinite(value) and low <= value <= high):
+        expected = f"{low:g} to {high:g} {unit}"
+        raise VectorArgumentError(f"{value!r} is not allowed: expected {expected}",
+                                  name=option, value=value, expected=expected, source=option)
+    return value
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a vector file from a pattern and the twin."""
     from devicetwin.pacemaker import Chamber
-    from hil.vectors.format import write_vectors
+    from hil.session.mapping import programming_from
+    from hil.vectors.format import MIN_DURATION_US, write_vectors
     from hil.vectors.generate import generate_vectors
 
-    tol = round(args.tolerance_ms * 1000)
-    vectors = generate_vectors(args.mode, parse_params(args.param or []), args.pattern,
-                               round(args.duration_s * 1e6),
+    params = parse_params(args.param or [])
+    try:
+        programming_from(args.mode, params)
+    except ProgrammingError as err:
+        option = "--mode" if err.name == "mode" else "--param"
+        raise VectorArgumentError(str(err), name=err.name, value=err.value,
+                                  expected=err.expected, source=option) from None
+    tol_ms = _checked(args.tolerance_ms, "--tolerance-ms", 0.0, MAX_TOLERANCE_MS, "ms")
+    duration_s = _checked(args.duration_s, "--duration-s", MIN_DURATION_US / 1e6,
+                          MAX_DURATION_S, "s")
+    tol = round(tol_ms * 1000)
+    vectors = generate_vectors(args.mode, params, args.pattern, round(duration_s * 1e6),
                                tolerance_us={Chamber.A: tol, Chamber.V: tol}, name=args.name)
     path = write_vectors(vectors, args.out)
     print(f"wrote {path}: {vectors.description}")
@@ -75,6 +120,8 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     for p in PATTERNS.values():
         opts = ",".join(f"{k}={v:g}" for k, v in p.defaults.items())
         print(f"{p.name:11s} {p.description}\n{'':11s} options: {opts}")
+        for k, o in p.options.items():
+            print(f"{'':13s} {k}: {o.allowed}")
     return 0
 
 
@@ -110,4 +157,5 @@ def add_parser(sub: Any) -> None:
     pat.set_defaults(func=cmd_patterns)
 
 
-__all__ = ["add_parser", "cmd_generate", "cmd_patterns", "cmd_run", "parse_params"]
+__all__ = ["MAX_DURATION_S", "MAX_TOLERANCE_MS", "VectorArgumentError", "add_parser",
+           "cmd_generate", "cmd_patterns", "cmd_run", "parse_params"]

@@ -7,19 +7,40 @@ detect every one of them. Options are given as ``NAME:key=value,key=value``.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from devicetwin.errors import did_you_mean
 from devicetwin.pacemaker import Chamber
-from hil.errors import HilError
+from hil.errors import ConfigError
 from hil.vectors.format import Stimulus
 
 MIN_SPACING_US = 60_000  # > the front end's 50 ms dead time
+PATTERN_SOURCE = "--pattern"
+"""Where pattern specs come from (the ``source`` of a PatternError)."""
 
 
-class PatternError(HilError):
-    """An unknown pattern or a bad pattern option."""
+class PatternError(ConfigError):
+    """An unknown pattern or a bad pattern option (``source`` is ``--pattern``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatternOption:
+    """One option of a pattern: its default and the values it takes (inclusive bounds)."""
+
+    default: float
+    low: float
+    high: float
+    unit: str
+    integer: bool = False
+
+    @property
+    def allowed(self) -> str:
+        """The values in words (``"an integer 1 to 1000"``, ``"1 to 1000 bpm"``)."""
+        kind = "an integer " if self.integer else ""
+        return f"{kind}{self.low:.10g} to {self.high:.10g}" + (f" {self.unit}" if self.unit else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +49,13 @@ class PatternSpec:
 
     name: str
     description: str
-    defaults: Mapping[str, float]
+    options: Mapping[str, PatternOption]
     make: Callable[[Mapping[str, float], int], list[Stimulus]]
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Every option's default."""
+        return {k: o.default for k, o in self.options.items()}
 
 
 def _ms(t_ms: float) -> int:
@@ -101,42 +127,73 @@ def _random(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
     return out
 
 
+#: Bounds shared by the patterns: rates up to 1000 bpm keep cycles above the 60 ms spacing.
+_RATE = (1.0, 1000.0, "bpm")
+_MS = (0.0, 3_600_000.0, "ms")
+_START = PatternOption(100.0, *_MS)
+
 PATTERNS: Mapping[str, PatternSpec] = {
     p.name: p for p in (
         PatternSpec("sinus", "sinus rhythm: A at rate_bpm, V av_ms later (0: no V, AV block)",
-                    {"rate_bpm": 70.0, "av_ms": 0.0, "start_ms": 100.0}, _sinus),
+                    {"rate_bpm": PatternOption(70.0, *_RATE),
+                     "av_ms": PatternOption(0.0, *_MS), "start_ms": _START}, _sinus),
         PatternSpec("wenckebach", "atrial rate ramp start_bpm -> end_bpm, no V (upper rate)",
-                    {"start_bpm": 80.0, "end_bpm": 160.0, "start_ms": 100.0}, _wenckebach),
+                    {"start_bpm": PatternOption(80.0, *_RATE),
+                     "end_bpm": PatternOption(160.0, *_RATE), "start_ms": _START},
+                    _wenckebach),
         PatternSpec("pvcs", "conducted sinus with a PVC every `every` beats",
-                    {"rate_bpm": 70.0, "av_ms": 140.0, "every": 4.0, "coupling_ms": 450.0,
-                     "start_ms": 100.0}, _pvcs),
+                    {"rate_bpm": PatternOption(70.0, *_RATE),
+                     "av_ms": PatternOption(140.0, *_MS),
+                     "every": PatternOption(4.0, 1.0, 1000.0, "beats", integer=True),
+                     "coupling_ms": PatternOption(450.0, 1.0, _MS[1], "ms"),
+                     "start_ms": _START}, _pvcs),
         PatternSpec("random", "random A and V detections (seed, mean_ms gap above 60 ms)",
-                    {"seed": 1.0, "mean_ms": 600.0, "start_ms": 50.0}, _random),
+                    {"seed": PatternOption(1.0, 0.0, 2.0**32 - 1, "", integer=True),
+                     "mean_ms": PatternOption(600.0, 1.0, _MS[1], "ms"),
+                     "start_ms": PatternOption(50.0, *_MS)}, _random),
     )
 }
 
 
+def _fail(message: str, name: str, value: object, expected: str) -> PatternError:
+    return PatternError(message, name=name, value=value, expected=expected,
+                        source=PATTERN_SOURCE)
+
+
 def parse_pattern(spec: str) -> tuple[str, dict[str, float]]:
-    """``NAME`` or ``NAME:key=value,...`` -> (name, options with defaults filled in)."""
+    """``NAME`` or ``NAME:key=value,...`` -> (name, options with defaults filled in).
+
+    Raises
+    ------
+    PatternError
+        For an unknown pattern or option (with the closest names), a value that is not a
+        number, not whole where it must be, or outside the option's bounds.
+    """
     name, _, rest = spec.partition(":")
     if name not in PATTERNS:
-        raise PatternError(f"unknown pattern {name!r}", name="pattern", value=name,
-                           expected=f"one of {sorted(PATTERNS)}")
-    options = dict(PATTERNS[name].defaults)
+        known = sorted(PATTERNS)
+        raise _fail(f"unknown pattern {name!r}{did_you_mean(name, known)}; expected one of "
+                    f"{', '.join(known)}", "pattern", name, f"one of {known}")
+    pattern = PATTERNS[name]
+    options = pattern.defaults
     for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
+        key, eq, text = (part.strip() for part in item.partition("="))
         if not eq or key not in options:
-            raise PatternError(f"pattern {name!r}: bad option {item!r}", name=key, value=item,
-                               expected=f"key=value with key in {sorted(options)}")
+            known = sorted(options)
+            raise _fail(f"pattern {name!r}: bad option {item!r}{did_you_mean(key, known)}; "
+                        f"expected key=value with key one of {', '.join(known)}", key or "option",
+                        item, f"key=value with key in {known}")
+        option = pattern.options[key]
         try:
-            options[key] = float(value)
+            value = float(text)
         except ValueError:
-            raise PatternError(f"pattern {name!r}: {key} = {value!r} is not a number",
-                               name=key, value=value, expected="a number") from None
-    for key in ("rate_bpm", "start_bpm", "end_bpm", "mean_ms", "every"):
-        if key in options and options[key] <= 0:
-            raise PatternError(f"pattern {name!r}: {key} = {options[key]} must be positive",
-                               name=key, value=options[key], expected="> 0")
+            raise _fail(f"pattern {name!r}: {key} = {text!r} is not a number; expected "
+                        f"{option.allowed}", key, text, option.allowed) from None
+        if (not math.isfinite(value) or not option.low <= value <= option.high
+                or (option.integer and not value.is_integer())):
+            raise _fail(f"pattern {name!r}: {key} = {text} is not allowed; expected "
+                        f"{option.allowed}", key, value, option.allowed)
+        options[key] = value
     return name, options
 
 
@@ -156,5 +213,5 @@ def make_stimuli(spec: str, duration_us: int) -> tuple[str, dict[str, float], li
     return name, options, kept
 
 
-__all__ = ["MIN_SPACING_US", "PATTERNS", "PatternError", "PatternSpec", "make_stimuli",
-           "parse_pattern"]
+__all__ = ["MIN_SPACING_US", "PATTERNS", "PATTERN_SOURCE", "PatternError", "PatternOption",
+           "PatternSpec", "make_stimuli", "parse_pattern"]

@@ -190,19 +190,23 @@ def _bad(text: str) -> VectorFileError:
     (lambda d: d["expected"][0].update(t_us=9_000_000), "bad.json:12", "expected[0].t_us"),
     (lambda d: d["expected"][0].pop("chamber"), "bad.json:12", "expected[0].chamber"),
     (lambda d: d["expected"][0].update(kind="VP"), "bad.json:12", "expected[0].kind"),
-    (lambda d: d.update(version=2), "bad.json:", "version"),
-    (lambda d: d.update(format="other"), "bad.json:", "format"),
-    (lambda d: d.update(mode="XYZ"), "bad.json:", "mode"),
-    (lambda d: d.update(parameters={"lower_rate_ppm": 7}), "bad.json:", "parameters"),
-    (lambda d: d.update(tolerance_us={"A": 8000}), "bad.json:", "tolerance_us"),
+    (lambda d: d.update(version=2), "bad.json:3", "version"),
+    (lambda d: d.update(format="other"), "bad.json:2", "format"),
+    (lambda d: d.update(mode="XYZ"), "bad.json:5", "mode"),
+    (lambda d: d.update(parameters={"lower_rate_ppm": 7}), "bad.json:6",
+     "parameters.lower_rate_ppm"),
+    (lambda d: d.update(tolerance_us={"A": 8000}), "bad.json:8", "tolerance_us"),
+    (lambda d: d.update(tolerance_us={"A": 8000, "V": -1}), "bad.json:8", "tolerance_us.V"),
+    (lambda d: d.update(lower_rate_ppm=60), "bad.json:9", "lower_rate_ppm"),
     (lambda d: d.pop("duration_us"), "bad.json:", "duration_us"),
 ])
 def test_bad_files_name_file_line_entry_and_field(
         edit: Callable[[dict[str, Any]], None], where: str, field: str) -> None:
     data = json.loads(VVI_HAND)
     edit(data)
-    # one header field per line (lines 2..8), then "stimuli" opens on line 9 and "expected"
-    # two lines after the last stimulus: the line numbers in the table above follow from this
+    # one header field per line (lines 2..8, a field added by the edit after them), then
+    # "stimuli" opens and "expected" two lines after the last stimulus: the line numbers in the
+    # table above follow from this; a missing field has no line
     body = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)},"
                     for k, v in data.items() if k not in ("stimuli", "expected")]
     for key in ("stimuli", "expected"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devicetwin.errors import DeviceTwinError
+from devicetwin.errors import DeviceTwinError, close_names, did_you_mean
 from devicetwin.pacemaker import (
     PARAMETERS,
     ActivityThreshold,
@@ -16,6 +16,12 @@ from devicetwin.pacemaker import (
     Programming,
     ProgrammingError,
     interval_ms,
+)
+from devicetwin.pacemaker.programming import (
+    PARAMETER_NAMES,
+    parse_mode,
+    value_from_plain,
+    value_to_plain,
 )
 
 # The spec table (pacing.md section 1), restated by hand: name -> (nominal, a few allowed values,
@@ -282,3 +288,79 @@ def test_wire_names_are_the_protocol_parameter_names() -> None:
 
     wire = {p.name.lower() for p in ParamId if not p.name.startswith("RESERVED")}
     assert {spec.wire_name for spec in PARAMETERS.values()} <= wire
+
+
+# --- plain data (scenario TOML, vector JSON, --param): names checked, values typed -------------
+
+
+def test_unknown_keywords_are_programming_errors_with_the_closest_name() -> None:
+    with pytest.raises(ProgrammingError, match=r"did you mean lower_rate_ppm\?") as info:
+        Programming.nominal(Mode.DDD, lower_rate_pmm=60)
+    assert info.value.name == "lower_rate_pmm"
+    with pytest.raises(ProgrammingError, match="'mode' is given on its own"):
+        Programming.from_plain("DDD", {"mode": "VVI"})
+
+
+def test_parse_mode_takes_names_in_any_case_and_suggests_the_closest() -> None:
+    assert parse_mode("ddd") is Mode.DDD and parse_mode(Mode.VVI) is Mode.VVI
+    with pytest.raises(ProgrammingError) as info:
+        parse_mode("VOOO")
+    assert "did you mean VOO?" in str(info.value)
+    assert PARAMETERS["mode"].allowed in str(info.value)
+    assert "OAO" not in PARAMETERS["mode"].allowed  # temporary-only modes are not offered
+    with pytest.raises(ProgrammingError, match="not a pacing mode"):
+        parse_mode(3)
+
+
+@pytest.mark.parametrize(("name", "raw", "value"), [
+    ("lower_rate_timing", "atrial", LowerRateTiming.ATRIAL),
+    ("lower_rate_timing", "ATRIAL", LowerRateTiming.ATRIAL),
+    ("activity_threshold", "med_high", ActivityThreshold.MED_HIGH),
+    ("activity_threshold", "Med-High", ActivityThreshold.MED_HIGH),
+    ("hysteresis_rate_ppm", "off", None),
+    ("hysteresis_rate_ppm", None, None),
+    ("atr_mode", "on", True),
+    ("lower_rate_ppm", 60.0, 60),
+    ("atrial_amplitude_v", 5, 5),
+])
+def test_values_from_plain_data(name: str, raw: object, value: object) -> None:
+    got = value_from_plain(PARAMETERS[name], raw)
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(("name", "raw", "words"), [
+    ("lower_rate_timing", "atrail", "did you mean ATRIAL?"),
+    ("lower_rate_ppm", 60.5, "is not a whole number"),
+    ("lower_rate_ppm", "fast", "is not a number"),
+    ("lower_rate_ppm", "off", "cannot be Off"),
+    ("atrial_amplitude_v", float("nan"), "is not a finite number"),
+    ("atrial_amplitude_v", True, "is not a number"),
+    ("atr_mode", 1, "is not a switch"),
+])
+def test_wrong_plain_values_name_the_parameter_and_its_grid(name: str, raw: object,
+                                                            words: str) -> None:
+    with pytest.raises(ProgrammingError, match=words) as info:
+        value_from_plain(PARAMETERS[name], raw)
+    assert info.value.name == name and PARAMETERS[name].allowed in str(info.value)
+
+
+def test_every_grid_value_survives_plain_data() -> None:
+    """value_to_plain and value_from_plain are inverse on every parameter's grid."""
+    for name in PARAMETER_NAMES:
+        spec = PARAMETERS[name]
+        for value in spec.values:
+            back = value_from_plain(spec, value_to_plain(value))
+            assert back == value and type(back) is type(value), (name, value)
+
+
+def test_huge_numbers_are_off_the_grid_not_overflow_errors() -> None:
+    with pytest.raises(ProgrammingError, match="atrial_amplitude_v=1e"):
+        Programming.nominal(Mode.DDD, atrial_amplitude_v=1e306)
+    with pytest.raises(ProgrammingError, match="lower_rate_ppm="):
+        Programming.from_plain("DDD", {"lower_rate_ppm": 2**80})
+
+
+def test_close_names_ignore_case_and_keep_only_near_ties() -> None:
+    assert close_names("Lower_Rate_PPM", PARAMETERS) == ["lower_rate_ppm"]
+    assert close_names("lower_rate_pmm", PARAMETERS) == ["lower_rate_ppm"]
+    assert close_names(5, PARAMETERS) == [] and did_you_mean("zzz", PARAMETERS) == ""

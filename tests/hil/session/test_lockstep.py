@@ -109,12 +109,12 @@ def test_interrupted_run_leaves_a_readable_record_and_a_partial_verdict(tmp_path
             raise KeyboardInterrupt
 
     result = run_scenario(_scenario(20), out_dir=tmp_path, progress=stop)
-    assert result.loop.interrupted == "interrupted by the user"
+    assert result.loop.interrupted == "interrupted by SIGINT"
     assert result.verdict == "fail"
     rec = wfdb.rdrecord(str(tmp_path / "run"))
     assert 3000 <= rec.sig_len <= 3200
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["interrupted"] == "interrupted by the user"
+    assert summary["interrupted"] == "interrupted by SIGINT"
     assert summary["duration_s"] == pytest.approx(rec.sig_len / 1000, abs=0.002)
     ann = wfdb.rdann(str(tmp_path / "run"), "dev")
     assert len(ann.sample) > 0 and ann.sample.max() <= rec.sig_len

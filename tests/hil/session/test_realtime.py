@@ -161,10 +161,10 @@ def test_interrupted_realtime_run_keeps_a_partial_result() -> None:
     # (no out_dir: the evidence writer's plots are covered by the full run above)
     result = run_scenario(parse_scenario(SCENARIO), progress=stop, realtime=True,
                           realtime_options=TEST_OPTIONS)
-    assert result.loop.interrupted == "interrupted by the user"
+    assert result.loop.interrupted == "interrupted by SIGINT"
     assert result.verdict == "fail"
     summary = result.summary()
-    assert summary["interrupted"] == "interrupted by the user"
+    assert summary["interrupted"] == "interrupted by SIGINT"
     assert summary["realtime"]["windows"] >= 1
     # the run ends where the device had got to: before the streamed lead, after 1.5 s - margin
     assert 1.0 <= summary["duration_s"] <= 1.5 + TEST_OPTIONS.lead_ms / 1000 + 0.01
