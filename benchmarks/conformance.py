@@ -1,4 +1,6 @@
-"""Benchmark: matching + all monitors on a synthetic 24 h DDD stream (about 300k events).
+"""Benchmark: matching + all monitors on a synthetic 24 h DDD stream (about 300k events), and the
+patient's outcome measures (devicetwin.outcomes) on a synthetic 24 h heart (about 100k beats per
+chamber, with PMT episodes, fusion and pauses); the goal for the outcomes is under 1 s.
 
 The stream is closed-form: sinus at a slowly varying P-P interval (tracked, AS + SAV), stretches
 of atrial pacing at the lower rate, a PVC every 50 cycles, and 3 ms of jitter on the device side
@@ -14,6 +16,9 @@ import sys
 import time
 
 from devicetwin.conformance import Activation, ActivationOrigin, TimingLimits, match, run_monitors
+from devicetwin.heart import Activation as HeartActivation
+from devicetwin.heart import Origin
+from devicetwin.outcomes import OutcomeSettings, compute_outcomes
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent, MarkerKind, PaceFlag
 
 
@@ -54,6 +59,38 @@ def synthetic_day(hours: float = 24.0) -> tuple[list[MarkerEvent], list[MarkerEv
     return dev, pred, truth
 
 
+def synthetic_heart_day(hours: float = 24.0) -> tuple[list[HeartActivation], list[MarkerEvent]]:
+    """A day of a paced heart: sinus tracked at 60-100 bpm, conducted beats, a 10-cycle PMT
+    episode every 500 beats, a fused pace every 97 beats, a pause every 1000 beats."""
+    end_us = int(hours * 3600e6)
+    acts: list[HeartActivation] = []
+    pulses: list[MarkerEvent] = []
+    a, v = Chamber.A, Chamber.V
+    t = 0
+    k = 0
+    while t < end_us:
+        if k % 500 == 499:  # PMT: retrograde P 300 ms after each VP, tracked 200 ms later
+            for _ in range(10):
+                acts.append(HeartActivation(t + 300_000, a, Origin.RETROGRADE))
+                t += 500_000
+                acts.append(HeartActivation(t, v, Origin.PACED, True, "RV"))
+                pulses.append(MarkerEvent(t, v, MarkerKind.VP, 3500, 400))
+            t += 1_000_000
+        elif k % 97 == 0:  # a conducted beat with a pace fused 20 ms into it
+            acts.append(HeartActivation(t, a, Origin.SINUS))
+            acts.append(HeartActivation(t + 130_000, v, Origin.CONDUCTED))
+            acts.append(HeartActivation(t + 150_000, v, Origin.PACED, True, "RV"))
+            pulses.append(MarkerEvent(t + 150_000, v, MarkerKind.VP, 3500, 400))
+            t += 800_000
+        else:
+            acts.append(HeartActivation(t, a, Origin.SINUS))
+            acts.append(HeartActivation(t + 150_000, v, Origin.PACED, True, "RV"))
+            pulses.append(MarkerEvent(t + 150_000, v, MarkerKind.VP, 3500, 400))
+            t += 600_000 + 1000 * ((k * 37) % 400) + (1_500_000 if k % 1000 == 999 else 0)
+        k += 1
+    return acts, pulses
+
+
 def main() -> int:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     dev, pred, truth = synthetic_day()
@@ -69,6 +106,17 @@ def main() -> int:
         t_match.append(t1 - t0)
         t_mon.append(t2 - t1)
     med_m, med_r = statistics.median(t_match), statistics.median(t_mon)
+    acts, pulses = synthetic_heart_day()
+    settings = OutcomeSettings(24 * 3600 * 1_000_000, 1000, 500, 1008)
+    t_out: list[float] = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        outcomes = compute_outcomes(acts, pulses, settings)
+        t_out.append(time.perf_counter() - t0)
+    med_o = statistics.median(t_out)
+    beats = outcomes.ventricular_rate.beats
+    print(f"outcomes: {len(acts)} heart records, {beats} ventricular beats, "
+          f"{len(outcomes.pmt.episodes)} PMT episodes; median {med_o:.3f} s over {repeats} runs")
     n = len(dev)
     print(f"events: device {n}, predicted {len(pred)}; matched {m.matched}, "
           f"discrepancies {len(m.discrepancies)}; verdicts {len(r.verdicts)}, "
@@ -82,6 +130,9 @@ def main() -> int:
         "match_events_per_s": round(n / med_m),
         "monitors_events_per_s": round(n / med_r),
         "total_events_per_s": round(n / (med_m + med_r)),
+        "outcome_records": len(acts),
+        "outcome_ventricular_beats": beats,
+        "outcomes_s": round(med_o, 4),
         "repeats": repeats,
     }))
     return 0

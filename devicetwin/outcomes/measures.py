@@ -25,6 +25,8 @@ from devicetwin.outcomes.rates import (
 from devicetwin.outcomes.safety import Pauses, competitive_atrial_pacing, pauses, r_on_t
 from devicetwin.outcomes.tracking import followed_atrial
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent
+from devicetwin.pacemaker.parameters import interval_ms
+from devicetwin.pacemaker.programming import Programming
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ class OutcomeSettings:
     lead_ohm_v: float = DEFAULT_LEAD_OHM
     pmt_min_cycles: int = DEFAULT_MIN_CYCLES
     near_upper_fraction: float = DEFAULT_NEAR_FRACTION
+
+    @classmethod
+    def for_programming(cls, programming: Programming, duration_us: int,
+                        tolerance_ms: float = 8.0) -> OutcomeSettings:
+        """The settings a programming implies: its lower rate, its fastest upper rate (tracking
+        or, in a rate-adaptive mode, sensor), and a pause limit of its longest escape interval
+        (hysteresis where programmed) plus ``tolerance_ms``."""
+        hyst = programming.hysteresis_rate_ppm
+        escape_ms = interval_ms(hyst) if hyst else programming.lri_ms
+        upper_ms = programming.uri_ms
+        if programming.mode.rate_adaptive:
+            upper_ms = min(upper_ms, interval_ms(programming.max_sensor_rate_ppm))
+        return cls(duration_us, programming.lri_ms, upper_ms,
+                   pause_limit_ms=escape_ms + tolerance_ms)
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,36 @@ UNITS: dict[str, str] = {
     "r_on_t": "pulses", "competitive_atrial_pacing": "pulses", "charge_uc_per_h": "uC/h",
     "energy_uj_per_h": "uJ/h",
 }
+
+
+#: The headline measures by name (the keys of ``Outcomes.values()``), in table order.
+OUTCOME_NAMES: tuple[str, ...] = tuple(UNITS)
+
+
+@dataclass(frozen=True)
+class OutcomeLimit:
+    """A limit on one headline measure: ``low <= value <= high`` (either side may be open).
+
+    Scenario files write it ``<name>_max = x`` / ``<name>_min = x`` under ``[expect.outcomes]``.
+    """
+
+    name: str
+    low: float | None = None
+    high: float | None = None
+
+    def holds(self, value: float | int | None) -> bool:
+        """True when ``value`` lies within the limit (None, no value, never does)."""
+        if value is None:
+            return False
+        return ((self.low is None or value >= self.low)
+                and (self.high is None or value <= self.high))
+
+    @property
+    def text(self) -> str:
+        """``<= 0.05``, ``>= 1``, ``1..5``."""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}..{self.high:g}"
+        return f">= {self.low:g}" if self.low is not None else f"<= {self.high:g}"
 
 
 def compute_outcomes(activations: Sequence[Activation], pulses: Sequence[MarkerEvent],

@@ -35,7 +35,7 @@ def run_summary(result: RunResult) -> str:
           f"{conf.precision:.3f}", f"{conf.recall:.3f}",
           f"{te.p50_ms:.1f}/{te.p95_ms:.1f}/{te.max_ms:.1f}"]],
         ["device", "twin", "matched", "precision", "recall", "error p50/p95/max ms"]))
-    flags = result.monitors.hazard_flags()
+    flags = result.hazard_flags()
     found = [h for h, d in flags.items() if d]
     lines.append("hazards detected: " + (", ".join(found) if found else "none"))
     failed = [c for c in result.criteria if not c.passed]

@@ -108,7 +108,7 @@ def render_report(result: RunResult) -> str:
     if conf.counts:
         parts.append(_table([[html.escape(c.value), n] for c, n in conf.counts.items() if n],
                             ["discrepancy", "count"]))
-    flags = result.monitors.hazard_flags()
+    flags = result.hazard_flags()
     parts.append("<h2>Hazards</h2>")
     parts.append(_table([[html.escape(h), "detected" if d else "not detected",
                           html.escape(str(sc.expect.hazards.get(h, "")))]

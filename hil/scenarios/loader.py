@@ -20,6 +20,7 @@ from typing import Any
 
 from devicetwin.errors import DeviceTwinError, did_you_mean
 from devicetwin.heart import PRESETS, Condition
+from devicetwin.outcomes import OUTCOME_NAMES, OutcomeLimit
 from devicetwin.pacemaker import PARAMETERS, Programming
 from devicetwin.pacemaker.programming import parse_mode, values_from_plain
 from hil.errors import ConfigError
@@ -38,7 +39,10 @@ _TOP_KEYS = ("name", "description", "requirements", "duration_s", "seed", "toler
 _PATIENT_KEYS = ("condition", "overrides")
 _DEVICE_KEYS = ("mode", "parameters", "start", "must_refuse")
 _DEVICE_STARTS = ("normal", "corrupt_store")
-_EXPECT_KEYS = ("hazards", "min_recall", "min_precision", "max_timing_error_ms", "monitors")
+_EXPECT_KEYS = ("hazards", "min_recall", "min_precision", "max_timing_error_ms", "monitors",
+                "outcomes")
+#: ``[expect.outcomes]`` keys: ``<measure>_max`` and ``<measure>_min`` for each outcome measure.
+_OUTCOME_KEYS = tuple(f"{n}_{side}" for n in OUTCOME_NAMES for side in ("max", "min"))
 _CONDITION_FIELDS = tuple(f.name for f in dataclasses.fields(Condition))
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
@@ -401,6 +405,7 @@ def _expectations(r: _Reader, doc: Mapping[str, Any]) -> Expectations:
             raise r.fail(("expect", "monitors"), f"entry {i} ({monitor!r}) is not a monitor "
                          "name", monitor, "non-empty strings")
     return Expectations(
+        outcomes=_outcome_limits(r, expect_doc),
         hazards=dict(hazards),
         min_recall=r.number(expect_doc, ("expect", "min_recall"), "a fraction 0..1", 0.99,
                             low=0, high=1),
@@ -410,6 +415,25 @@ def _expectations(r: _Reader, doc: Mapping[str, Any]) -> Expectations:
                                      "milliseconds, 0 to 1000", 8.0, low=0, high=1000),
         monitors=tuple(monitors),
     )
+
+
+def _outcome_limits(r: _Reader, expect_doc: Mapping[str, Any]) -> tuple[OutcomeLimit, ...]:
+    """``[expect.outcomes]``: ``pmt_burden_max = 0.05`` and so on, one limit per measure."""
+    base = ("expect", "outcomes")
+    table = r.get(expect_doc, base, dict, "a table <measure>_max/_min = number", {})
+    r.keys(table, base, _OUTCOME_KEYS)
+    bounds: dict[str, dict[str, float]] = {}
+    for key in table:
+        name, _, side = key.rpartition("_")
+        bounds.setdefault(name, {})[side] = r.number(table, (*base, key), "a number", None)
+    limits = []
+    for name, b in bounds.items():
+        low, high = b.get("min"), b.get("max")
+        if low is not None and high is not None and low > high:
+            raise r.fail((*base, f"{name}_min"), f"{name}_min {low:g} is above {name}_max "
+                         f"{high:g}", low, f"at most {high:g}")
+        limits.append(OutcomeLimit(name, low, high))
+    return tuple(limits)
 
 
 def _document(text: str, file: str) -> dict[str, Any]:

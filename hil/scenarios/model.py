@@ -10,6 +10,7 @@ from typing import Any
 
 from devicetwin.conformance.hazards import Hazard
 from devicetwin.heart.conditions import AV_CONDUCTION, PRESETS
+from devicetwin.outcomes import OutcomeLimit
 
 #: Hazard names a scenario may expect (domain brief section 3), as the monitors report them.
 HAZARDS: tuple[str, ...] = tuple(h.value for h in Hazard)
@@ -101,8 +102,10 @@ class Expectations:
     """What must hold for the run to pass.
 
     ``hazards`` maps a hazard name to whether it must be detected (True) or must not (False);
-    hazards not named are reported but not judged. Conformance thresholds judge the match of the
-    device's events against the twin's predictions.
+    hazards not named are reported but not judged. ``outcomes`` limits what happened to the
+    patient (PMT burden, ventricular pacing, pauses...), judged from the heart's ground truth.
+    Conformance thresholds judge the match of the device's events against the twin's
+    predictions.
     """
 
     hazards: Mapping[str, bool] = field(default_factory=dict)
@@ -110,6 +113,8 @@ class Expectations:
     min_precision: float = 0.99
     max_timing_error_ms: float = 8.0
     monitors: tuple[str, ...] = ()
+    outcomes: tuple[OutcomeLimit, ...] = ()
+    """Limits on the patient's outcome measures (``[expect.outcomes]``, devicetwin.outcomes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,15 @@ from devicetwin.conformance import (
     run_monitors,
 )
 from devicetwin.conformance import LowerRateTiming as ConfTiming
+from devicetwin.conformance.hazards import Hazard, HazardFinding
 from devicetwin.heart import Heart, get_condition
+from devicetwin.outcomes import (
+    Outcomes,
+    OutcomeSettings,
+    compute_outcomes,
+    merge_findings,
+    outcome_hazards,
+)
 from devicetwin.pacemaker import (
     PARAMETERS,
     DeviceState,
@@ -73,9 +81,19 @@ class RunResult:
     criteria: list[Criterion]
     realtime_factor: float
     wall_s: float
+    outcomes: Outcomes
     out_dir: Path | None = None
     artefacts: dict[str, Path] = field(default_factory=dict)
     realtime: dict[str, Any] | None = None  # real-time measurements (hil.session.realtime)
+
+    @property
+    def hazards(self) -> dict[Hazard, HazardFinding]:
+        """Each hazard as the monitors and the patient's outcome found it (either detects)."""
+        return hazard_findings(self.monitors, self.outcomes)
+
+    def hazard_flags(self) -> dict[str, bool]:
+        """``{hazard name: detected}``, monitors and outcome together."""
+        return {h.value: f.detected for h, f in self.hazards.items()}
 
     @property
     def passed(self) -> bool:
@@ -110,7 +128,8 @@ class RunResult:
             "recall": conf["recall"],
             "timing_error_ms": conf["timing_error_ms"],
             "discrepancy_counts": conf["discrepancy_counts"],
-            "hazards": self.monitors.hazard_flags(),
+            "hazards": self.hazard_flags(),
+            "outcomes": self.outcomes.to_dict(),
             "criteria": [
                 {"name": c.name, "passed": c.passed, "measured": c.measured,
                  "required": c.required, "requirement": c.requirement}
@@ -170,7 +189,8 @@ def timing_limits(programming: Programming, tolerance_ms: float = 8.0) -> Timing
     )
 
 
-def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> list[Criterion]:
+def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport,
+           outcomes: Outcomes) -> list[Criterion]:
     exp = scenario.expect
     req = ",".join(scenario.requirements)
     out = [
@@ -182,7 +202,7 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> li
                   conf.timing_error.max_ms <= exp.max_timing_error_ms,
                   round(conf.timing_error.max_ms, 3), f"<= {exp.max_timing_error_ms} ms", req),
     ]
-    flags = monitors.hazard_flags()
+    flags = {h.value: f.detected for h, f in hazard_findings(monitors, outcomes).items()}
     for hazard, must in exp.hazards.items():
         found = flags.get(hazard, False)
         out.append(Criterion(f"hazard.{hazard}", found == must, found,
@@ -197,6 +217,20 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport) -> li
         out.append(Criterion(f"monitor.{v.name}", v.passed, v.value, v.sentence,
                              v.requirement_id))
     return out
+
+
+def hazard_findings(monitors: MonitorReport, outcomes: Outcomes) -> dict[Hazard, HazardFinding]:
+    """A run's hazards: the monitors' findings and the outcome's, merged (either detects)."""
+    return merge_findings(monitors.hazards, outcome_hazards(outcomes))
+
+
+def _outcome_criteria(scenario: Scenario, outcomes: Outcomes) -> list[Criterion]:
+    """One criterion per ``[expect.outcomes]`` limit, judged on the patient's outcome."""
+    values = outcomes.values()
+    req = ",".join(scenario.requirements)
+    return [Criterion(f"outcome.{lim.name}", lim.holds(values[lim.name]), values[lim.name],
+                      lim.text, req)
+            for lim in scenario.expect.outcomes]
 
 
 #: The hazard (by name) that each monitor's verdicts stand as evidence of (one monitor each).
@@ -356,10 +390,14 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
     monitors = run_monitors(monitored, timing_limits(running, scenario.tolerance_ms),
                             activations=activations_for_monitors(output.heart_events),
                             end_us=end_us)
+    outcomes = compute_outcomes(
+        output.heart_events, [e for e in output.device_events if e.kind.is_pace],
+        OutcomeSettings.for_programming(running, end_us, scenario.tolerance_ms))
     result = RunResult(
         scenario=scenario, programming=programming, device=identity, loop=output,
-        conformance=conf, monitors=monitors,
-        criteria=setup_criteria + _judge(scenario, conf, monitors) + rt_criteria,
+        conformance=conf, monitors=monitors, outcomes=outcomes,
+        criteria=(setup_criteria + _judge(scenario, conf, monitors, outcomes)
+                  + _outcome_criteria(scenario, outcomes) + rt_criteria),
         realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
         out_dir=out, realtime=rt_summary,
     )

@@ -174,3 +174,34 @@ def test_invariants_of_any_heart(raw: list[tuple[int, Origin, Chamber, bool]]) -
     truth = ground_truth(records)
     for beats in (truth.atrial, truth.ventricular):
         assert all(d >= 100 * MS for d in (beats.t_us[1:] - beats.t_us[:-1]).tolist())
+
+
+def test_every_headline_value_has_a_unit_and_a_name() -> None:
+    from devicetwin.outcomes import OUTCOME_NAMES
+
+    o = compute_outcomes([vp(0), vp(1000)], [], settings(2_000))
+    assert tuple(o.values()) == OUTCOME_NAMES
+
+
+def test_outcome_limits() -> None:
+    from devicetwin.outcomes import OutcomeLimit
+
+    assert OutcomeLimit("pmt_burden", high=0.05).holds(0.05)
+    assert not OutcomeLimit("pmt_burden", high=0.05).holds(0.051)
+    assert OutcomeLimit("pmt_episodes", low=1).holds(1)
+    assert not OutcomeLimit("pmt_episodes", low=1).holds(0)
+    assert not OutcomeLimit("ventricular_rate_max_bpm", high=130).holds(None)
+    assert OutcomeLimit("x", 1, 5).text == "1..5"
+
+
+def test_the_pmt_hazard_is_read_off_the_outcome_and_joins_the_monitors() -> None:
+    from devicetwin.conformance.hazards import Hazard, HazardFinding
+    from devicetwin.outcomes import merge_findings, outcome_hazards
+
+    records, _ = pmt_loop(0, 4)
+    found = outcome_hazards(compute_outcomes(records, [], settings(10_000)))[Hazard.PMT]
+    assert found.detected and found.evidence_t_us == (0,)
+    quiet = HazardFinding(Hazard.PMT, False, (), True, "pmt not detected.")
+    merged = merge_findings({Hazard.PMT: quiet}, {Hazard.PMT: found})[Hazard.PMT]
+    assert merged.detected and "1 episode" in merged.sentence
+    assert merge_findings({Hazard.PMT: quiet})[Hazard.PMT].detected is False

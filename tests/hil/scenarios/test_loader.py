@@ -228,3 +228,35 @@ def test_a_file_that_is_not_utf8_is_a_scenario_error(tmp_path: Path) -> None:
     path.write_bytes(b'name = "\xff"\n')
     with pytest.raises(ScenarioError, match="not UTF-8"):
         load_scenario(path)
+
+
+OUTCOMES_DOC = """\
+name = "t"
+description = "t"
+duration_s = 2
+[patient]
+condition = "normal_sinus"
+[device]
+mode = "DDD"
+[expect.outcomes]
+{limits}
+"""
+
+
+def test_outcome_limits_are_read(tmp_path: Path) -> None:
+    sc = parse_scenario(OUTCOMES_DOC.format(
+        limits="pmt_burden_max = 0.05\nventricular_paced_percent_max = 40\npmt_episodes_min = 1"))
+    got = {(lim.name, lim.low, lim.high) for lim in sc.expect.outcomes}
+    assert got == {("pmt_burden", None, 0.05), ("ventricular_paced_percent", None, 40.0),
+                   ("pmt_episodes", 1.0, None)}
+
+
+@pytest.mark.parametrize(("limits", "message"), [
+    ("pmt_burdn_max = 0.1", "did you mean pmt_burden_max?"),
+    ("pmt_burden_max = \"low\"", "is not a number"),
+    ("pmt_episodes_min = 3\npmt_episodes_max = 1", "pmt_episodes_min 3 is above"),
+])
+def test_bad_outcome_limits_name_the_line(limits: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message) as err:
+        parse_scenario(OUTCOMES_DOC.format(limits=limits), "o.toml")
+    assert err.value.line in (9, 10)  # the [expect.outcomes] entries start on line 9
