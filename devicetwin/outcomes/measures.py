@@ -22,7 +22,13 @@ from devicetwin.outcomes.rates import (
     rate_summary,
     upper_rate_time,
 )
-from devicetwin.outcomes.safety import Pauses, competitive_atrial_pacing, pauses, r_on_t
+from devicetwin.outcomes.safety import (
+    PAUSE_MARGIN_MS,
+    Pauses,
+    competitive_atrial_pacing,
+    pauses,
+    r_on_t,
+)
 from devicetwin.outcomes.tracking import followed_atrial
 from devicetwin.pacemaker.markers import Chamber, MarkerEvent
 from devicetwin.pacemaker.parameters import interval_ms
@@ -63,14 +69,14 @@ class OutcomeSettings:
                         tolerance_ms: float = 8.0) -> OutcomeSettings:
         """The settings a programming implies: its lower rate, its fastest upper rate (tracking
         or, in a rate-adaptive mode, sensor), and a pause limit of its longest escape interval
-        (hysteresis where programmed) plus ``tolerance_ms``."""
+        (hysteresis where programmed) plus ``PAUSE_MARGIN_MS`` and ``tolerance_ms``."""
         hyst = programming.hysteresis_rate_ppm
         escape_ms = interval_ms(hyst) if hyst else programming.lri_ms
         upper_ms = programming.uri_ms
         if programming.mode.rate_adaptive:
             upper_ms = min(upper_ms, interval_ms(programming.max_sensor_rate_ppm))
         return cls(duration_us, programming.lri_ms, upper_ms,
-                   pause_limit_ms=escape_ms + tolerance_ms)
+                   pause_limit_ms=escape_ms + PAUSE_MARGIN_MS + tolerance_ms)
 
 
 @dataclass(frozen=True)

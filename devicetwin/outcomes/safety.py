@@ -2,7 +2,11 @@
 atrial pacing.
 
 - *Pause*: a V-V interval (between ventricular beats, paced or not) longer than the longest the
-  programming allows (the escape interval, with hysteresis where programmed, plus tolerance).
+  programming allows: the escape interval (with hysteresis where programmed) plus
+  ``PAUSE_MARGIN_MS``. The margin is there because a beat's time here is its first activation
+  in the heart, and the device starts its escape interval when the wave reaches its lead and
+  crosses its sensitivity: up to about a QRS duration later for an ectopic beat far from the
+  lead.
 - *R-on-T*: a ventricular pulse (captured or not) delivered into the vulnerable period of a
   spontaneous ventricular beat. The vulnerable period is taken as the end of the T wave's
   refractory part to its end: from ``ERP_OVER_QT`` x QT to QT after the beat, QT from the
@@ -12,9 +16,11 @@ atrial pacing.
   right-ventricular effective refractory period over QT measured during atrial pacing, that is
   in conducted beats ("Human ventricular refractoriness. Effects of cycle length, pacing site
   and atropine").
-- *Competitive atrial pacing*: an atrial pulse within ``CAP_MS`` of an intrinsic atrial
-  activation, which can start atrial fibrillation; ``CAP_MS`` is the 300 ms that Medtronic's
-  Non-Competitive Atrial Pacing keeps between a refractory atrial sense and the next atrial pace.
+- *Competitive atrial pacing*: an atrial pulse more than ``SAME_BEAT_MS`` and at most
+  ``CAP_MS`` after an intrinsic atrial activation, which can start atrial fibrillation;
+  ``CAP_MS`` is the 300 ms that Medtronic's Non-Competitive Atrial Pacing keeps between a
+  refractory atrial sense and the next atrial pace. A pulse within ``SAME_BEAT_MS`` lands on the
+  P wave itself (a triggered pace, AAT), while the atrium is refractory: not competitive.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from devicetwin.outcomes.beats import ChamberBeats, ChamberPaces
+from devicetwin.outcomes.beats import SAME_BEAT_MS, ChamberBeats, ChamberPaces
 
+PAUSE_MARGIN_MS = 120
 QTC_MS = 400.0
 ERP_OVER_QT = 0.77
 CAP_MS = 300
@@ -80,4 +87,4 @@ def competitive_atrial_pacing(paces: ChamberPaces) -> int:
     i = np.searchsorted(intrinsic, paces.t_us, side="left") - 1
     ok = i >= 0
     since = paces.t_us[ok] - intrinsic[i[ok]]
-    return int(np.count_nonzero(since <= CAP_MS * 1000))
+    return int(np.count_nonzero((since > SAME_BEAT_MS * 1000) & (since <= CAP_MS * 1000)))

@@ -142,10 +142,20 @@ def test_r_on_t() -> None:
 
 
 def test_competitive_atrial_pacing() -> None:
-    """Sinus P at 0 and 2000; atrial pulses at 250 (within 300 ms: competitive) and 2350."""
+    """Sinus P at 0, 2000 and 4000; atrial pulses at 250 (100-300 ms after: competitive), 2350
+    (after 300 ms: not) and 4030 (on the P wave itself, a triggered pace: not)."""
     records = [act(0, A, Origin.SINUS), act(250, A, Origin.PACED, False),
-               act(2000, A, Origin.SINUS), act(2350, A, Origin.PACED, True)]
-    assert compute_outcomes(records, [], settings(3_000)).competitive_atrial_pacing == 1
+               act(2000, A, Origin.SINUS), act(2350, A, Origin.PACED, True),
+               act(4000, A, Origin.SINUS), act(4030, A, Origin.PACED, False)]
+    assert compute_outcomes(records, [], settings(5_000)).competitive_atrial_pacing == 1
+
+
+def test_the_pause_limit_of_a_programming() -> None:
+    """LRL 60 (1000 ms) with hysteresis 50 ppm (1200 ms): limit 1200 + 120 margin + 8 ms."""
+    from devicetwin.pacemaker import Mode, Programming
+
+    p = Programming.nominal(Mode.VVI).replace(hysteresis_rate_ppm=50)
+    assert OutcomeSettings.for_programming(p, 10**6).pause_limit_ms == 1328
 
 
 def test_delivered_charge() -> None:
