@@ -7,7 +7,8 @@
   echo peer (``firmware_bridge/c/tools/fb_peer.c``, -O2, no sanitizers) with an EVENTS frame,
   read back and decoded, measured with ``time.perf_counter_ns`` through the pyserial link.
 - ``raw_pty_echo_us_p50``: the floor under that: the same TICK bytes written with ``os.write`` to
-  a pty whose peer process echoes them, and read back with ``os.read`` (no link, no codec).
+  a pty whose peer, a bare C byte echo (``firmware_bridge/c/tools/fb_echo.c``, -O2), writes them
+  back, read back with ``os.read`` (no link, no codec; both peers are C with the same flags).
   ``roundtrip_vs_raw_pty`` is ``roundtrip_us_p50`` over it, the median of the per-run ratios.
 - ``client_tick_us_p50``: the same through ``DeviceClient.tick`` (full request machinery).
 
@@ -32,14 +33,6 @@ from firmware_bridge.framing import HAVE_FAST
 from firmware_bridge.links import open_link
 from firmware_bridge.messages import Tick
 from firmware_bridge.serve import ProcessOnPty
-
-#: The echo peer of the floor measurement: a process that writes back every byte it reads.
-ECHO_PEER = ("import os\n"
-             "while True:\n"
-             "    data = os.read(0, 65536)\n"
-             "    if not data:\n"
-             "        break\n"
-             "    os.write(1, data)\n")
 
 
 def window(k: int) -> Tick:
@@ -129,9 +122,10 @@ def main() -> None:
     fps = statistics.median(frames_per_s() for _ in range(repeats))
     print(f"codec: {fps:,.0f} TICK frames/s encode+decode (compiled kernels: {HAVE_FAST})")
     exe = cbuild.build_peer(sanitize=False, opt="-O2")
+    echo_exe = cbuild.build_echo(opt="-O2")
     raw50, p50s, p99s, client50, ratios = [], [], [], [], []
     with ProcessOnPty([str(exe)]) as peer, \
-            ProcessOnPty([sys.executable, "-S", "-c", ECHO_PEER]) as echo:
+            ProcessOnPty([str(echo_exe)]) as echo:
         raw_echo_roundtrips(echo.url, 300)  # warm-up
         link_roundtrips(peer.url, 300)
         for _ in range(repeats):

@@ -58,6 +58,11 @@ def build_program(name: str, sources: Sequence[Path], *, compiler: str | None = 
     return out
 
 
+def build_echo(*, opt: str = "-O2") -> Path:
+    """The bare byte echo (``c/tools/fb_echo.c``): the benchmark's floor for a pty round trip."""
+    return build_program("fb_echo", [C_DIR / "tools" / "fb_echo.c"], sanitize=False, opt=opt)
+
+
 def build_peer(*, sanitize: bool = True, opt: str = "-O1") -> Path:
     """The C echo peer (``c/tools/fb_peer.c``): a minimal device on stdin/stdout."""
     name = "fb_peer" + ("" if sanitize else "_fast")
