@@ -97,7 +97,7 @@ def _cmd_mutants(args: argparse.Namespace) -> int:
     from hil.emulator.faults import fault_names
     from hil.progress import Progress
     from hil.reports.console import mutant_summary
-    from hil.suite import expand, mutant_table, run_suite, write_json
+    from hil.suite import expand, mutant_table, run_suite, suite_exit_code, write_json
 
     paths = expand(args.scenarios)
     faults: list[str | None] = [None, *fault_names()]
@@ -113,7 +113,12 @@ def _cmd_mutants(args: argparse.Namespace) -> int:
     print("undetected faults: " + (", ".join(table["undetected"]) or "none"))
     if args.out is not None:
         print(f"wrote {write_json(args.out / 'mutants.json', table)}")
-    return 0 if table["clean_passed"] and not table["undetected"] else 1
+    # a clean-firmware run that could not start (2, 3, 4) says so first; a mutant that cannot
+    # start has been caught, not broken the bench
+    broken = suite_exit_code([e for e in entries if e.fault is None])
+    if broken not in (ExitCode.PASSED, ExitCode.FAILED):
+        return broken
+    return ExitCode.PASSED if table["clean_passed"] and not table["undetected"] else ExitCode.FAILED
 
 
 class _Parser(argparse.ArgumentParser):
