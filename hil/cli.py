@@ -66,7 +66,7 @@ def _rt_options(args: argparse.Namespace) -> RealtimeOptions | None:
 def _key(args: argparse.Namespace) -> bytes | None:
     if getattr(args, "key_file", None) is None:
         return None
-    from hil.session.device import read_key_file
+    from hil.devices import read_key_file
 
     return read_key_file(args.key_file)
 

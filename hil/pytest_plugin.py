@@ -120,11 +120,11 @@ def device_reachable(request: pytest.FixtureRequest, device_url: str) -> str:
     A device that cannot be reached or started makes every bench test an error at set-up (a
     skip with ``--skip-unreachable``), not a failed verdict.
     """
-    from hil.session.device import DeviceConnection
+    from hil.devices import DeviceOptions, open_device
 
     fault = request.config.getoption("--device-fault")
     try:
-        with DeviceConnection(device_url, fault=fault):
+        with open_device(device_url, DeviceOptions(fault=fault)):
             pass
     except Exception as err:
         code = exit_code_for(err)

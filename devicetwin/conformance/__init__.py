@@ -7,6 +7,9 @@ programmed limits.
   handling, PMT, crosstalk, noise reversion, ATR, PVC response, capture, far-field) and returns
   verdicts and the hazard summary (:class:`MonitorReport`).
 
+Timing errors are also kept signed (:class:`SignedStats`, microseconds): per marker kind against
+the twin, and per interval measurement against its programmed value, so a bias shows.
+
 Depends only on ``devicetwin.pacemaker.markers`` and NumPy. See ``docs/conformance.md``.
 """
 
@@ -27,8 +30,9 @@ from devicetwin.conformance.monitors import (
     PmtRun,
     run_monitors,
 )
+from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import Activation, ActivationOrigin, EventArrays
-from devicetwin.conformance.verdicts import Limits, Measurement, Verdict, judge
+from devicetwin.conformance.verdicts import Limits, Measurement, Verdict, VerdictStatus, judge
 
 __all__ = [
     "HAZARD_MONITOR",
@@ -48,9 +52,11 @@ __all__ = [
     "MonitorReport",
     "MonitorResult",
     "PmtRun",
+    "SignedStats",
     "TimingErrorStats",
     "TimingLimits",
     "Verdict",
+    "VerdictStatus",
     "judge",
     "match",
     "run_monitors",

@@ -2,7 +2,8 @@
 
 The bench fills :class:`TimingLimits` from the device programming (all intervals in whole
 milliseconds, as ``docs/assumptions.md`` A-1 makes them) and :class:`MatchTolerance` from the
-scenario. Both validate once in their constructor; monitors and the matcher trust them.
+scenario. Tolerances are whole microseconds (a scenario's 2.5 ms is 2500 us, never rounded to a
+millisecond). Both validate once in their constructor; monitors and the matcher trust them.
 """
 
 from __future__ import annotations
@@ -34,15 +35,26 @@ def _check_positive(name: str, value: int | None, *, allow_none: bool = False) -
     if value is None and allow_none:
         return
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        unit = "microseconds" if name.endswith("_us") else "milliseconds"
         raise ConformanceError(
-            f"{name} = {value!r} is not a positive whole number of milliseconds",
+            f"{name} = {value!r} is not a positive whole number of {unit}",
             name=name, value=value, expected="an int > 0",
+        )
+
+
+def _check_tolerance_us(name: str, value: object) -> None:
+    """A tolerance is a whole, non-negative number of microseconds."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConformanceError(
+            f"{name} = {value!r} is not a non-negative whole number of microseconds",
+            name=name, value=value, expected="an int >= 0 (us)",
         )
 
 
 @dataclass(frozen=True, slots=True)
 class TimingLimits:
-    """The programmed timing of a session, in milliseconds, as the monitors need it.
+    """The programmed timing of a session, as the monitors need it: intervals in whole
+    milliseconds, the tolerance in whole microseconds.
 
     Parameters
     ----------
@@ -64,8 +76,9 @@ class TimingLimits:
         Minimum dynamic AV delay when dynamic AV delay is on (A-4), ``None`` when Off.
     sensed_av_offset_ms:
         Sensed AV offset, 0 (Off) or -10 .. -100 (A-4).
-    tolerance_ms:
-        Timing tolerance of every interval check (the specification's +-8 ms).
+    tolerance_us:
+        Timing tolerance of every interval check, in microseconds (the specification's
+        +-8 ms = 8000 us).
     convention:
         Lower-rate timing convention (A-2).
     ventricular_blanking_ms, vsp_window_ms, safety_pacing:
@@ -99,7 +112,7 @@ class TimingLimits:
     msri_ms: int | None = None
     dynamic_av_min_ms: int | None = None
     sensed_av_offset_ms: int = 0
-    tolerance_ms: int = 8
+    tolerance_us: int = 8000
     convention: LowerRateTiming = LowerRateTiming.VENTRICULAR
     ventricular_blanking_ms: int = 40
     vsp_window_ms: int = 110
@@ -123,10 +136,11 @@ class TimingLimits:
                 name="mode", value=self.mode, expected=", ".join(sorted(KNOWN_MODES)),
             )
         for name in ("lri_ms", "uri_ms", "pav_ms", "sav_ms", "vrp_ms", "arp_ms", "pvarp_ms",
-                     "tolerance_ms", "ventricular_blanking_ms", "vsp_window_ms", "pvab_ms",
+                     "ventricular_blanking_ms", "vsp_window_ms", "pvab_ms",
                      "noise_interval_ms", "atr_duration_cycles", "atr_fallback_time_min",
                      "pmt_cycles", "pmt_va_max_ms", "pmt_pvarp_ms", "pmt_hazard_cycles"):
             _check_positive(name, getattr(self, name))
+        _check_tolerance_us("tolerance_us", self.tolerance_us)
         for name in ("pvarp_extension_ms", "hysteresis_interval_ms", "msri_ms",
                      "dynamic_av_min_ms"):
             _check_positive(name, getattr(self, name), allow_none=True)
@@ -225,7 +239,7 @@ class TimingLimits:
         return max(30, self.av_delay_ms(vv_ms) + self.sensed_av_offset_ms)
 
 
-_DEFAULT_TOL: Mapping[MarkerKind, int] = MappingProxyType({})
+_DEFAULT_TOL_US: Mapping[MarkerKind, int] = MappingProxyType({})
 _DEFAULT_WINDOWS: Mapping[MarkerKind, int] = MappingProxyType(
     {MarkerKind.ATR_DUR: 2000, MarkerKind.ATR_FB: 2000, MarkerKind.ATR_END: 2000,
      MarkerKind.PVARP_EXT: 500}
@@ -238,41 +252,40 @@ class MatchTolerance:
 
     Parameters
     ----------
-    tolerance_ms:
-        Default timing tolerance: a pair within it agrees (the specification's +-8 ms).
+    tolerance_us:
+        Default timing tolerance in microseconds: a pair within it agrees (the
+        specification's +-8 ms = 8000 us).
     window_ms:
-        Default search window: a pair further apart than the tolerance but within the window is
-        still paired and reported as early/late rather than as a missing plus an extra event.
-    tolerance_ms_by_kind, window_ms_by_kind:
-        Overrides per marker kind. For a pair of two kinds the larger value of the two applies.
-        By default the mode-switch markers (ATR_*) search 2000 ms and PVARP_EXT 500 ms.
+        Default search window in milliseconds: a pair further apart than the tolerance but
+        within the window is still paired and reported as early/late rather than as a missing
+        plus an extra event.
+    tolerance_us_by_kind, window_ms_by_kind:
+        Overrides per marker kind (us, ms). For a pair of two kinds the larger value of the two
+        applies. By default the mode-switch markers (ATR_*) search 2000 ms and PVARP_EXT 500 ms.
     amplitude_pct:
         Pace amplitude tolerance, percent of the predicted amplitude (+-12 %).
     width_us:
         Pace width tolerance (+-0.2 ms).
     """
 
-    tolerance_ms: int = 8
+    tolerance_us: int = 8000
     window_ms: int = 100
-    tolerance_ms_by_kind: Mapping[MarkerKind, int] = field(default_factory=lambda: _DEFAULT_TOL)
+    tolerance_us_by_kind: Mapping[MarkerKind, int] = field(
+        default_factory=lambda: _DEFAULT_TOL_US)
     window_ms_by_kind: Mapping[MarkerKind, int] = field(default_factory=lambda: _DEFAULT_WINDOWS)
     amplitude_pct: int = 12
     width_us: int = 200
 
     def __post_init__(self) -> None:
-        if not isinstance(self.tolerance_ms, int) or self.tolerance_ms < 0:
-            raise ConformanceError(
-                f"tolerance_ms = {self.tolerance_ms!r} is not a non-negative int",
-                name="tolerance_ms", value=self.tolerance_ms, expected="an int >= 0",
-            )
+        _check_tolerance_us("tolerance_us", self.tolerance_us)
+        for kind, tol_us in self.tolerance_us_by_kind.items():
+            _check_tolerance_us(f"tolerance_us_by_kind[{kind.value}]", tol_us)
         for kind in MarkerKind:
-            tol = self.tolerance_for(kind)
-            win = self.window_for(kind)
-            if tol < 0 or win < tol:
+            win_ms = self.window_ms_by_kind.get(kind, self.window_ms)
+            if win_ms < 0:
                 raise ConformanceError(
-                    f"for {kind.value} the tolerance {tol} ms and window {win} ms are not "
-                    "0 <= tolerance <= window",
-                    name="window_ms", value=(tol, win), expected="0 <= tolerance_ms <= window_ms",
+                    f"for {kind.value} the search window {win_ms} ms is negative",
+                    name="window_ms", value=win_ms, expected="window_ms >= 0",
                 )
         if self.amplitude_pct < 0 or self.width_us < 0:
             raise ConformanceError(
@@ -282,16 +295,17 @@ class MatchTolerance:
                 expected=">= 0",
             )
         object.__setattr__(
-            self, "tolerance_ms_by_kind", MappingProxyType(dict(self.tolerance_ms_by_kind))
+            self, "tolerance_us_by_kind", MappingProxyType(dict(self.tolerance_us_by_kind))
         )
         object.__setattr__(
             self, "window_ms_by_kind", MappingProxyType(dict(self.window_ms_by_kind))
         )
 
-    def tolerance_for(self, kind: MarkerKind) -> int:
-        """Timing tolerance in ms for events of ``kind``."""
-        return self.tolerance_ms_by_kind.get(kind, self.tolerance_ms)
+    def tolerance_us_for(self, kind: MarkerKind) -> int:
+        """Timing tolerance in microseconds for events of ``kind``."""
+        return self.tolerance_us_by_kind.get(kind, self.tolerance_us)
 
-    def window_for(self, kind: MarkerKind) -> int:
-        """Search window in ms for events of ``kind`` (never below its tolerance)."""
-        return max(self.window_ms_by_kind.get(kind, self.window_ms), self.tolerance_for(kind))
+    def window_us_for(self, kind: MarkerKind) -> int:
+        """Search window in microseconds for events of ``kind`` (never below its tolerance)."""
+        return max(1000 * self.window_ms_by_kind.get(kind, self.window_ms),
+                   self.tolerance_us_for(kind))

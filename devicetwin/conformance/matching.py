@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from devicetwin.conformance._pairing import pair_sorted
 from devicetwin.conformance.limits import MatchTolerance
+from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import (
     A_CODE,
     I64,
@@ -103,6 +104,11 @@ class MatchResult:
     disagrees only in flags or pace output still counts as matched, and is reported in its own
     class). Precision is ``matched / device_events``, recall ``matched / predicted_events``;
     with no events on a side its ratio is 1.0. The ``pace_*`` figures do the same over AP/VP.
+
+    ``timing_error`` is the absolute error of the matched events; ``timing_by_kind`` the signed
+    error (device minus twin, microseconds) per device marker kind over every pair of one kind,
+    in tolerance or not, so a systematic early or late device shows as a bias whether it passes
+    or not. Kinds with no such pair are absent; the order is the marker kinds' declaration order.
     """
 
     device_events: int
@@ -114,6 +120,7 @@ class MatchResult:
     pace_precision: float
     pace_recall: float
     timing_error: TimingErrorStats
+    timing_by_kind: dict[MarkerKind, SignedStats]
     counts: dict[DiscrepancyClass, int]
     discrepancies: tuple[Discrepancy, ...]
     device_index: I64
@@ -137,6 +144,7 @@ class MatchResult:
             "pace_precision": self.pace_precision,
             "pace_recall": self.pace_recall,
             "timing_error_ms": self.timing_error.to_dict(),
+            "timing_by_kind_us": {k.value: st.to_dict() for k, st in self.timing_by_kind.items()},
             "discrepancy_counts": {c.value: n for c, n in self.counts.items()},
             "discrepancies": [d.to_dict() for d in self.discrepancies],
         }
@@ -184,18 +192,19 @@ def match(
     predicted:
         The twin's predicted marker stream (likewise).
     tolerance:
-        Per-kind timing tolerance and search window; default +-8 ms within 100 ms.
+        Per-kind timing tolerance (us) and search window; default +-8000 us within 100 ms.
 
     Returns
     -------
     MatchResult
-        Counts, precision/recall, timing error distribution and every discrepancy, in time order.
+        Counts, precision/recall, timing error distributions (absolute, and signed per kind)
+        and every discrepancy, in time order.
     """
     tol = tolerance or MatchTolerance()
     dev = EventArrays.of(device)
     pre = EventArrays.of(predicted)
-    tol_us = np.array([1000 * tol.tolerance_for(k) for k in KINDS], dtype=np.int64)
-    win_us = np.array([1000 * tol.window_for(k) for k in KINDS], dtype=np.int64)
+    tol_us = np.array([tol.tolerance_us_for(k) for k in KINDS], dtype=np.int64)
+    win_us = np.array([tol.window_us_for(k) for k in KINDS], dtype=np.int64)
     gd, gp = _groups(dev), _groups(pre)
 
     di_parts: list[I64] = []
@@ -236,6 +245,11 @@ def match(
         )
     else:
         stats = TimingErrorStats(0, 0.0, 0.0, 0.0)
+    by_kind: dict[MarkerKind, SignedStats] = {}
+    for code in np.unique(kd[same_kind]).tolist():
+        st = SignedStats.of(err[same_kind & (kd == code)], "twin")
+        if st is not None:
+            by_kind[KINDS[int(code)]] = st
 
     found = _classify(dev, pre, di, pj, err, in_tol, same_kind, gd, gp, tol)
     found.sort(key=lambda x: x.t_us)
@@ -252,6 +266,7 @@ def match(
         pace_precision=_ratio(tp_pace, int(dev_pace.sum())),
         pace_recall=_ratio(tp_pace, int(pre_pace.sum())),
         timing_error=stats,
+        timing_by_kind=by_kind,
         counts=counts,
         discrepancies=tuple(found),
         device_index=dev.order[di],

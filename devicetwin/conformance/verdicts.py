@@ -2,16 +2,19 @@
 
 A monitor *acquires* a :class:`Measurement`: a value with its unit, the limits it is held to and
 the requirement it evidences. It never decides pass or fail; :func:`judge` does, by asking the
-measurement's :class:`Limits`, and writes the human sentence of the :class:`Verdict`.
+measurement's :class:`Limits`, and writes the human sentence of the :class:`Verdict`. A
+measurement with nothing to judge (no value) is *not applicable*: neither a pass nor a failure.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from devicetwin.conformance.errors import ConformanceError
+from devicetwin.conformance.statistics import SignedStats
 
 #: Evidence times kept per verdict in dictionaries (the full tuple stays on the record).
 MAX_EVIDENCE_IN_DICT = 200
@@ -54,11 +57,23 @@ class Limits:
 
 
 def _num(x: float | None) -> str:
+    """A value as text: whole numbers bare, others to the thousandth (1002.5, not 1e+03)."""
     if x is None:
         return "-"
     if float(x).is_integer():
         return str(int(x))
+    if abs(x) >= 0.01:
+        return f"{x:.3f}".rstrip("0").rstrip(".")
     return f"{x:.3g}"
+
+
+class VerdictStatus(enum.Enum):
+    """What judging a measurement concluded: a closed set of three."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    #: nothing of its kind occurred, so there was nothing to judge (not a pass, not a failure)
+    NOT_APPLICABLE = "not_applicable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,10 @@ class Measurement:
         What was measured, as a noun phrase (``"shortest V-V interval before a V pace"``).
     evidence_t_us:
         Times of the events that make the value what it is (the violations, when any).
+    signed_error:
+        For interval measurements: the distribution of every measured interval minus its
+        expected (programmed) value, in microseconds, so a systematic bias shows even within
+        the limits. ``None`` where there is no expected value to be early or late against.
     """
 
     name: str
@@ -90,20 +109,41 @@ class Measurement:
     limits: Limits
     description: str
     evidence_t_us: tuple[int, ...] = ()
+    signed_error: SignedStats | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A judged measurement: the record the reports, JUnit and the manifest carry."""
+    """A judged measurement: the record the reports, JUnit and the manifest carry.
+
+    ``status`` is the conclusion; ``passed`` and ``failed`` ask for one of its values, so a
+    not-applicable verdict is neither (it does not fail a run and is not counted as a pass).
+    """
 
     name: str
     requirement_id: str
     value: float | None
     unit: str
     limits: Limits
-    passed: bool
+    status: VerdictStatus
     sentence: str
     evidence_t_us: tuple[int, ...] = ()
+    signed_error: SignedStats | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when the value was judged and lies within the limits."""
+        return self.status is VerdictStatus.PASS
+
+    @property
+    def failed(self) -> bool:
+        """True when the value was judged and lies outside the limits."""
+        return self.status is VerdictStatus.FAIL
+
+    @property
+    def applicable(self) -> bool:
+        """False when there was nothing to judge."""
+        return self.status is not VerdictStatus.NOT_APPLICABLE
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (evidence capped at ``MAX_EVIDENCE_IN_DICT`` times)."""
@@ -113,28 +153,33 @@ class Verdict:
             "value": self.value,
             "unit": self.unit,
             "limits": {"low": self.limits.low, "high": self.limits.high},
+            "status": self.status.value,
             "passed": self.passed,
             "sentence": self.sentence,
             "evidence_t_us": list(self.evidence_t_us[:MAX_EVIDENCE_IN_DICT]),
             "evidence_count": len(self.evidence_t_us),
+            "signed_error_us": (None if self.signed_error is None
+                                else self.signed_error.to_dict()),
         }
 
 
 def judge(measurement: Measurement) -> Verdict:
     """Hold ``measurement`` to its limits and say the result in a sentence.
 
-    A measurement with no value (nothing of its kind occurred) passes as not applicable.
+    A measurement with no value (nothing of its kind occurred) is not applicable.
     """
     m = measurement
     unit = f" {m.unit}" if m.unit else ""
     bounds = m.limits.describe(m.unit)
     if m.value is None:
-        passed = True
+        status = VerdictStatus.NOT_APPLICABLE
         sentence = (
-            f"{m.description}: not observed in this run, nothing to judge ({m.requirement_id})."
+            f"{m.description}: not applicable, not observed in this run, nothing to judge "
+            f"({m.requirement_id})."
         )
     else:
         passed = m.limits.contains(float(m.value))
+        status = VerdictStatus.PASS if passed else VerdictStatus.FAIL
         word = "within" if passed else "OUTSIDE"
         sentence = (
             f"{m.description} was {_num(m.value)}{unit}, {word} the limit {bounds} "
@@ -144,5 +189,5 @@ def judge(measurement: Measurement) -> Verdict:
             first = m.evidence_t_us[0] / 1000
             sentence += f"; first at {first:.0f} ms, {len(m.evidence_t_us)} occurrence(s)"
         sentence += "."
-    return Verdict(m.name, m.requirement_id, m.value, m.unit, m.limits, passed, sentence,
-                   m.evidence_t_us)
+    return Verdict(m.name, m.requirement_id, m.value, m.unit, m.limits, status, sentence,
+                   m.evidence_t_us, m.signed_error)

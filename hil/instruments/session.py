@@ -1,7 +1,7 @@
 """The bench session over instruments (``devicetwin run SCENARIO --via visa``).
 
-:class:`VisaDeviceConnection` stands where :class:`hil.session.device.DeviceConnection` stands
-for hil.session.realtime's loop: the heart's electrograms leave through the AWG (channel 1 atrial,
+:class:`VisaDeviceConnection` is the analog kind of device (``hil.devices.analog``) for
+hil.session.realtime's loop: the heart's electrograms leave through the AWG (channel 1 atrial,
 channel 2 ventricular, streamed segments at 1 kHz, microvolts at the lead), and the device's paces
 come back from the scope's running record (channel 1 atrial, channel 2 ventricular), detected as
 pulses: a rising crossing of ``threshold_v``, the leading-edge amplitude ``edge_samples`` samples
@@ -19,19 +19,18 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from devicetwin.pacemaker import MarkerEvent, MarkerKind, Programming
-from firmware_bridge import DeviceClient
 from firmware_bridge.client import ProgramParams, param_pairs
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import (
     Event,
     Events,
-    Hello,
     Interrogation,
     Nack,
     Stream,
@@ -45,12 +44,18 @@ from firmware_bridge.wire import (
     WireChamber,
     WireKind,
 )
+from hil.devices.contract import (
+    PACE_KINDS,
+    Capabilities,
+    DeviceError,
+    DeviceIdentity,
+    RealtimeLink,
+)
 from hil.errors import HilError
 from hil.instruments.bench import EMULATED, Bench, open_bench
 from hil.instruments.errors import InstrumentError
 from hil.instruments.interfaces import AwgChannelSetup, ChannelSetup
 from hil.instruments.programmer import BridgeProgrammer
-from hil.session.device import DeviceConnection, DeviceError, DeviceIdentity
 from hil.session.mapping import wire_parameters
 from hil.session.realtime import RealtimeOptions
 
@@ -127,11 +132,12 @@ def monitor_events(device: Sequence[MarkerEvent], twin: Sequence[MarkerEvent],
     return out
 
 
-class VisaStreamClient(DeviceClient):
-    """The DeviceClient calls the real-time loop makes, done with the instruments."""
+class VisaStreamClient:
+    """The real-time link (``hil.devices.RealtimeLink``) done with the instruments: samples out of
+    the AWG, paces back from the scope, the AWG's playback position as the device clock."""
 
     def __init__(self, bench: Bench, attenuation: float = 1.0,
-                 threshold_v: float = 0.2) -> None:  # no link: the base is not initialised
+                 threshold_v: float = 0.2) -> None:
         self.bench = bench
         self.attenuation = attenuation
         self.threshold_v = threshold_v
@@ -141,14 +147,6 @@ class VisaStreamClient(DeviceClient):
         self._next_poll = 0.0
         self._reported: list[float] = []
         self._last_check = 0.0
-
-    def close(self) -> None:
-        """The bench closes the instruments."""
-
-    def connect(self) -> Hello:
-        """Not used: the identity comes from the programmer."""
-        raise DeviceError("the instrument path has no HELLO", name="connect", value=None,
-                          expected="the programmer's HELLO")
 
     def stream(self, window: Stream) -> None:
         """Queue the window's samples on the AWG; the first one starts playback."""
@@ -230,7 +228,7 @@ class VisaStreamClient(DeviceClient):
         self.bench.programmer.program(dict(param_pairs(params)))
 
 
-class VisaDeviceConnection(DeviceConnection):
+class VisaDeviceConnection:
     """The device behind the instruments, for hil.session's real-time loop.
 
     Parameters
@@ -245,7 +243,7 @@ class VisaDeviceConnection(DeviceConnection):
     def __init__(self, spec: str = EMULATED, *, fault: str | None = None,
                  key: bytes | None = None, awg: str = EMULATED, scope: str = EMULATED,
                  analyzer: str | None = None, seed: int = 0,
-                 timeout_s: float = 5.0) -> None:  # the base's link is not opened
+                 timeout_s: float = 5.0) -> None:
         self.spec = spec
         self.fault = fault
         self._emulated = None
@@ -276,7 +274,8 @@ class VisaDeviceConnection(DeviceConnection):
             f"scope={self.bench.resources.scope} programmer={self.url}",
             model=hello.model, serial=hello.serial, firmware_version=hello.firmware_version,
             firmware_hash=bytes(hello.firmware_hash).hex(),
-            protocol_version=hello.protocol_version, max_window_samples=100, fault=fault)
+            protocol_version=hello.protocol_version, max_window_samples=100, fault=fault,
+            kind="analog")
 
     def _setup(self) -> None:
         b = self.bench
@@ -291,7 +290,26 @@ class VisaDeviceConnection(DeviceConnection):
             b.scope.configure_channel(ch, ChannelSetup(range_v=SCOPE_RANGE_V))
         b.scope.configure_timebase(SCOPE_RATE_HZ)
 
-    def _explain(self, err: BaseException) -> HilError:
+    #: The scope sees paces only; the programmer programs, interrogates and applies the magnet.
+    capabilities = Capabilities(reports=PACE_KINDS, lockstep=False)
+
+    def realtime_link(self) -> RealtimeLink:
+        """The instruments' stream client."""
+        return self.client
+
+    def set_magnet(self, on: bool) -> None:
+        """Through the programmer."""
+        self.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
+
+    def __enter__(self) -> VisaDeviceConnection:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def explain(self, err: BaseException) -> HilError:
+        """A programmer link failure diagnosed on the emulated device, else a DeviceError."""
         if self._emulated is not None and isinstance(err, BridgeError):
             diagnosed: HilError = self._emulated.diagnose(err)
             return diagnosed
@@ -325,7 +343,7 @@ class VisaDeviceConnection(DeviceConnection):
             with prog.lock:
                 return prog.client.try_program(params)
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
 
     def interrogate(self) -> Interrogation:
         """The device's state, active mode and permanent programming (through the programmer)."""
@@ -334,7 +352,7 @@ class VisaDeviceConnection(DeviceConnection):
             with prog.lock:
                 return prog.client.interrogate()
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
 
     def tick(self, t0_us: int, atrial_uv: npt.NDArray[np.int16],
              ventricular_uv: npt.NDArray[np.int16],

@@ -52,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     verdicts = [judge(m) for m in ms]
     for v in verdicts:
-        print(("PASS " if v.passed else "FAIL ") + v.sentence)
+        print(("FAIL " if v.failed else "PASS " if v.passed else "N/A  ") + v.sentence)
     print(f"{sum(v.passed for v in verdicts)}/{len(verdicts)} passed in {wall:.1f} s")
     if args.out is not None:
         plot = None
@@ -67,4 +67,4 @@ def run_command(args: argparse.Namespace) -> int:
                                      title=f"measurement suite, {prog.mode.value}")
         for path in files.values():
             print(f"wrote {path}")
-    return 0 if all(v.passed for v in verdicts) else 1
+    return 1 if any(v.failed for v in verdicts) else 0

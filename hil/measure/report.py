@@ -52,7 +52,8 @@ def junit_cases(measurements: Sequence[Measurement], classname: str = "measure")
         )
         cases.append(JUnitCase(
             f"{classname}.{m.name.split('.')[0]}", m.name, 0.0, (m.requirement_id,), props,
-            failure=None if v.passed else v.sentence, stdout=v.sentence,
+            failure=v.sentence if v.failed else None, stdout=v.sentence,
+            skipped=None if v.applicable else v.sentence,
         ))
     return cases
 
@@ -89,7 +90,8 @@ def html_section(verdicts: Sequence[Verdict], plot: tuple[Waveform, Pulse] | Non
     """An HTML ``<section>``: the verdict table and, when given, the plot of a measured pulse."""
     rows = []
     for v in verdicts:
-        mark = '<span class="pass">PASS</span>' if v.passed else '<span class="fail">FAIL</span>'
+        mark = ('<span class="fail">FAIL</span>' if v.failed else
+                '<span class="pass">PASS</span>' if v.passed else 'N/A')
         rows.append(
             f"<tr><td>{html.escape(v.name)}</td><td>{html.escape(v.requirement_id)}</td>"
             f"<td>{_num(v.value)} {html.escape(v.unit)}</td>"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from devicetwin.conformance import VerdictStatus
+from hil.reports.tables import TimingGroup, outcome_rows, timing_lines, timing_rows
 
 if TYPE_CHECKING:
     from hil.session.runner import RunResult
@@ -19,7 +24,8 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 
 def run_summary(result: RunResult) -> str:
-    """Verdict, conformance figures, hazards and failed criteria of one run."""
+    """Verdict, conformance figures, signed timing, hazards, criteria counts, the patient's
+    outcome and the failed criteria of one run."""
     conf = result.conformance
     te = conf.timing_error
     head = (f"{result.scenario.name}: {result.verdict.upper()}  "
@@ -34,11 +40,28 @@ def run_summary(result: RunResult) -> str:
         [[str(conf.device_events), str(conf.predicted_events), str(conf.matched),
           f"{conf.precision:.3f}", f"{conf.recall:.3f}",
           f"{te.p50_ms:.1f}/{te.p95_ms:.1f}/{te.max_ms:.1f}"]],
-        ["device", "twin", "matched", "precision", "recall", "error p50/p95/max ms"]))
-    flags = result.hazard_flags()
-    found = [h for h, d in flags.items() if d]
+        ["device", "twin", "matched", "precision", "recall", "|error| p50/p95/max ms"]))
+    rows = timing_rows(result)
+    for group, title in ((TimingGroup.KIND, "signed timing, device - twin, ms:"),
+                         (TimingGroup.INTERVAL, "signed intervals, measured - expected, ms:")):
+        mine = timing_lines([r for r in rows if r.group is group])
+        if mine:
+            lines.append(title)
+            lines += ["  " + t for t in mine]
+    found = [h for h, d in result.hazard_flags().items() if d]
     lines.append("hazards detected: " + (", ".join(found) if found else "none"))
-    failed = [c for c in result.criteria if not c.passed]
+    counts = Counter(c.status for c in result.criteria)
+    lines.append(f"criteria: {counts[VerdictStatus.PASS]} pass, {counts[VerdictStatus.FAIL]} "
+                 f"fail, {counts[VerdictStatus.NOT_APPLICABLE]} N/A")
+    na = [c.name for c in result.criteria if c.status is VerdictStatus.NOT_APPLICABLE]
+    if na:
+        lines.append(textwrap.fill("N/A (nothing to judge): " + ", ".join(na), width=100,
+                                   initial_indent="  ", subsequent_indent="    "))
+    outcomes = outcome_rows(result)
+    if outcomes:
+        lines.append(_table([[r.name, r.value, r.unit, r.limit, r.verdict] for r in outcomes],
+                            ["outcome", "value", "unit", "limit", "verdict"]))
+    failed = [c for c in result.criteria if c.status is VerdictStatus.FAIL]
     if failed:
         lines.append(_table([[c.name, str(c.measured), c.required] for c in failed],
                             ["failed criterion", "measured", "required"]))

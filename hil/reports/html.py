@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from devicetwin.conformance import VerdictStatus
 from devicetwin.pacemaker import MarkerEvent
 from hil.recording.reader import read_record
 from hil.reports.plots import intervals_png, strip_png
+from hil.reports.tables import STATUS_TEXT, outcome_rows, timing_rows
 
 if TYPE_CHECKING:
     from hil.session.runner import RunResult
@@ -26,6 +28,7 @@ h1{font-size:22px} h2{font-size:17px;border-bottom:1px solid #ccc;padding-bottom
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} th{background:#f2f2f2}
 .pass{color:#1e7b34;font-weight:bold} .fail{color:#b03a2e;font-weight:bold}
+.na{color:#777;font-weight:bold}
 img{max-width:100%;border:1px solid #eee;margin:6px 0} .small{color:#666;font-size:12px}
 """
 
@@ -68,6 +71,42 @@ def _mark(passed: bool) -> str:
     return '<span class="pass">PASS</span>' if passed else '<span class="fail">FAIL</span>'
 
 
+_STATUS_CLASS = {VerdictStatus.PASS: "pass", VerdictStatus.FAIL: "fail",
+                 VerdictStatus.NOT_APPLICABLE: "na"}
+
+
+def _status(status: VerdictStatus) -> str:
+    return f'<span class="{_STATUS_CLASS[status]}">{STATUS_TEXT[status]}</span>'
+
+
+def _timing_table(result: RunResult) -> str:
+    """The signed timing statistics (tables.timing_rows), in ms to 0.1 ms."""
+    rows = timing_rows(result)
+    if not rows:
+        return "<p class='small'>nothing to compare</p>"
+    return _table([[html.escape(r.label), *r.cells_ms(), html.escape(r.against)] for r in rows],
+                  ["kind / measurement", "n", "median (bias) ms", "mean ms", "p5 ms", "p95 ms",
+                   "max |error| ms", "against"])
+
+
+def _outcome_table(result: RunResult) -> str:
+    """The patient's outcome (tables.outcome_rows), with the scenario's limits."""
+    rows = outcome_rows(result)
+    if not rows:
+        return "<p class='small'>no outcome measures</p>"
+    return _table([[html.escape(r.name), html.escape(r.value), html.escape(r.unit),
+                    html.escape(r.limit), _verdict_cell(r.verdict)] for r in rows],
+                  ["outcome", "value", "unit", "limit", "verdict"])
+
+
+def _verdict_cell(verdict: str) -> str:
+    """An outcome row's verdict (``pass``, ``fail``, ``n/a`` or blank) as a coloured mark."""
+    for status, text in STATUS_TEXT.items():
+        if verdict == text.lower():
+            return _status(status)
+    return html.escape(verdict)
+
+
 def render_report(result: RunResult) -> str:
     """The report's HTML text."""
     sc = result.scenario
@@ -93,17 +132,26 @@ def render_report(result: RunResult) -> str:
             ["", ""],
         ),
         "<h2>Verdicts</h2>",
-        _table([[html.escape(c.name), _mark(c.passed), html.escape(str(c.measured)),
+        _table([[html.escape(c.name), _status(c.status),
+                 "" if c.status is VerdictStatus.NOT_APPLICABLE
+                 else html.escape(str(c.measured)),
                  html.escape(c.required), html.escape(c.requirement)]
                 for c in result.criteria],
                ["criterion", "result", "measured", "required", "requirement"]),
+        "<h2>Patient outcome</h2>",
+        _outcome_table(result),
         "<h2>Conformance (device vs twin)</h2>",
         _table([[conf.device_events, conf.predicted_events, conf.matched,
                  f"{conf.precision:.4f}", f"{conf.recall:.4f}",
                  f"{conf.timing_error.p50_ms:.1f} / {conf.timing_error.p95_ms:.1f} / "
                  f"{conf.timing_error.max_ms:.1f}"]],
                ["device events", "predicted", "matched", "precision", "recall",
-                "timing error p50 / p95 / max (ms)"]),
+                "|timing error| p50 / p95 / max (ms)"]),
+        "<h3>Signed timing</h3>",
+        "<p class='small'>Per marker kind: device minus twin over every pair of one kind; per "
+        "interval measurement: measured minus expected. Negative is early or short; the median "
+        "is the bias.</p>",
+        _timing_table(result),
     ]
     if conf.counts:
         parts.append(_table([[html.escape(c.value), n] for c, n in conf.counts.items() if n],

@@ -29,8 +29,8 @@ import numpy.typing as npt
 from devicetwin.heart import Activation, Heart, Pace
 from devicetwin.pacemaker import Chamber, MarkerEvent, PacemakerModel
 from devicetwin.pacemaker.sensing import quantize_uv
+from hil.devices.contract import DeviceError, DeviceUnderTest
 from hil.interrupts import interruption_text, signal_of
-from hil.session.device import DeviceConnection, DeviceError
 from hil.session.mapping import pace_for_heart
 from hil.session.recorder import SessionRecorder
 
@@ -101,7 +101,7 @@ class LockstepLoop:
     def __init__(
         self,
         heart: Heart,
-        device: DeviceConnection,
+        device: DeviceUnderTest,
         twin: PacemakerModel,
         *,
         recorder: SessionRecorder | None = None,

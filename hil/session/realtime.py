@@ -46,8 +46,8 @@ from devicetwin.pacemaker.sensing import quantize_uv
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import Stream
 from firmware_bridge.wire import ResetKind
+from hil.devices.contract import DeviceUnderTest
 from hil.errors import HilError
-from hil.session.device import DeviceConnection
 from hil.session.lockstep import SAMPLE_US, LoopOutput, TimelineHook
 from hil.session.mapping import marker_from_wire, pace_for_heart
 from hil.session.recorder import SessionRecorder
@@ -293,7 +293,7 @@ class RealtimeLoop:
     def __init__(
         self,
         heart: Heart,
-        device: DeviceConnection,
+        device: DeviceUnderTest,
         twin: PacemakerModel,
         *,
         recorder: SessionRecorder | None = None,
@@ -401,17 +401,17 @@ class RealtimeLoop:
                                      tuple(v_uv[i: i + step].tolist()),
                                      tuple(act[i: i + step].tolist()), False)
             try:
-                self.device.client.stream(window)
+                self.device.realtime_link().stream(window)
             except BridgeError as err:
-                raise self.device._explain(err) from err
+                raise self.device.explain(err) from err
         self._sent += n
 
     def _collect(self, timeout_s: float) -> None:
         """Streamed events received within ``timeout_s``; stamp, map, queue."""
         try:
-            frames = self.device.client.poll_events(timeout_s)
+            frames = self.device.realtime_link().poll_events(timeout_s)
         except BridgeError as err:
-            raise self.device._explain(err) from err
+            raise self.device.explain(err) from err
         if not frames:
             return
         recv = self.clock()
@@ -435,9 +435,9 @@ class RealtimeLoop:
     def _probe(self) -> None:
         w0 = self.clock()
         try:
-            tel = self.device.client.telemetry()
+            tel = self.device.realtime_link().telemetry()
         except BridgeError as err:
-            raise self.device._explain(err) from err
+            raise self.device.explain(err) from err
         w1 = self.clock()
         p = ClockProbe(w0, w1, tel.time_us, self._sent)
         self.rt.probes.append(p)
@@ -502,9 +502,9 @@ class RealtimeLoop:
         clock = self.clock
         total = end_us // SAMPLE_US + 1  # the pre-roll sample at 0 and one per ms up to end_us
         try:
-            tel = self.device.client.telemetry()
+            tel = self.device.realtime_link().telemetry()
         except BridgeError as err:
-            raise self.device._explain(err) from err
+            raise self.device.explain(err) from err
         self.rt.d0_us = tel.time_us
         wall0 = 0.0
         next_probe = 0.0
@@ -595,7 +595,7 @@ class RealtimeLoop:
     def _stop_device(self) -> None:
         """End streaming (RESET SESSION): a device must not keep pacing on an empty ring."""
         with contextlib.suppress(BridgeError, HilError):
-            self.device.client.reset(ResetKind.SESSION)
+            self.device.realtime_link().reset(ResetKind.SESSION)
 
 
 def describe(section: dict[str, Any]) -> str:

@@ -20,7 +20,9 @@ from devicetwin.conformance import (
     MatchResult,
     MatchTolerance,
     MonitorReport,
+    SignedStats,
     TimingLimits,
+    VerdictStatus,
     match,
     run_monitors,
 )
@@ -44,12 +46,13 @@ from devicetwin.pacemaker import (
     interval_ms,
     state_programming,
 )
-from firmware_bridge.wire import StateCommand
-from hil.errors import HilError
+from hil.devices import DeviceIdentity, DeviceOptions, DeviceUnderTest, open_device, split_url
+from hil.devices.contract import not_capable
+from hil.errors import ConfigError, HilError
+from hil.instruments.session import VISA_REALTIME
 from hil.interrupts import interruption_text, shielded, signal_of
 from hil.scenarios import Scenario
 from hil.scenarios.model import TimelineEntry
-from hil.session.device import DeviceConnection, DeviceIdentity
 from hil.session.lockstep import LockstepLoop, LoopOutput
 from hil.session.mapping import activations_for_monitors, programming_from
 from hil.session.realtime import RealtimeLoop, RealtimeOptions, realtime_judgement
@@ -59,13 +62,36 @@ from hil.session.timeline import device_timeline, schedule_on_heart
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
-    """One pass/fail criterion of a run, with what was measured and what was required."""
+    """One criterion of a run, with what was measured and what was required.
+
+    ``passed`` says whether the criterion lets the run pass. A criterion with nothing to judge
+    (a monitor that saw nothing of its kind) has ``applicable`` False: its ``status`` is
+    not applicable, it does not fail the run (``passed`` stays True) and reports do not count
+    it as a pass. ``statistics`` are the signed timing errors behind it, as (label, stats) in
+    microseconds: labelled by marker kind for conformance (device minus twin), one with an
+    empty label for an interval monitor (measured minus expected).
+    """
 
     name: str
     passed: bool
     measured: Any
     required: str
     requirement: str = ""
+    applicable: bool = True
+    statistics: tuple[tuple[str, SignedStats], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.applicable and not self.passed:
+            raise HilError(f"criterion {self.name!r} is not applicable yet marked failed",
+                           name="passed", value=self.passed,
+                           expected="True for a not-applicable criterion")
+
+    @property
+    def status(self) -> VerdictStatus:
+        """Pass, fail or not applicable."""
+        if not self.applicable:
+            return VerdictStatus.NOT_APPLICABLE
+        return VerdictStatus.PASS if self.passed else VerdictStatus.FAIL
 
 
 @dataclass
@@ -131,10 +157,16 @@ class RunResult:
             "hazards": self.hazard_flags(),
             "outcomes": self.outcomes.to_dict(),
             "criteria": [
-                {"name": c.name, "passed": c.passed, "measured": c.measured,
-                 "required": c.required, "requirement": c.requirement}
+                {"name": c.name, "passed": c.passed, "status": c.status.value,
+                 "measured": c.measured, "required": c.required, "requirement": c.requirement}
                 for c in self.criteria
             ],
+            "timing_statistics_us": {
+                "by_kind": {k.value: st.to_dict()
+                            for k, st in self.conformance.timing_by_kind.items()},
+                "by_monitor": {name: st.to_dict()
+                               for name, st in self.monitors.timing_statistics().items()},
+            },
             "realtime_factor": self.realtime_factor,
             "wall_s": self.wall_s,
             "loop": {
@@ -150,8 +182,9 @@ class RunResult:
         }
 
 
-def timing_limits(programming: Programming, tolerance_ms: float = 8.0) -> TimingLimits:
-    """The monitors' limits for a programming (its mode's escape, upper rate, AV, refractory)."""
+def timing_limits(programming: Programming, tolerance_us: int = 8000) -> TimingLimits:
+    """The monitors' limits for a programming (its mode's escape, upper rate, AV, refractory),
+    with a timing tolerance of ``tolerance_us`` microseconds."""
     p = programming
     v = p.value
     hyst = v("hysteresis_rate_ppm")
@@ -171,7 +204,7 @@ def timing_limits(programming: Programming, tolerance_ms: float = 8.0) -> Timing
         msri_ms=interval_ms(v("max_sensor_rate_ppm")) if rate_adaptive else None,
         dynamic_av_min_ms=v("min_dynamic_av_delay_ms") if v("dynamic_av_delay") else None,
         sensed_av_offset_ms=v("sensed_av_offset_ms") or 0,
-        tolerance_ms=round(tolerance_ms),
+        tolerance_us=tolerance_us,
         convention=(ConfTiming.ATRIAL if v("lower_rate_timing") is LowerRateTiming.ATRIAL
                     else ConfTiming.VENTRICULAR),
         ventricular_blanking_ms=v("ventricular_blanking_ms"),
@@ -200,7 +233,8 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport,
                   round(conf.precision, 4), f">= {exp.min_precision}", req),
         Criterion("conformance.timing_error_max_ms",
                   conf.timing_error.max_ms <= exp.max_timing_error_ms,
-                  round(conf.timing_error.max_ms, 3), f"<= {exp.max_timing_error_ms} ms", req),
+                  round(conf.timing_error.max_ms, 3), f"<= {exp.max_timing_error_ms} ms", req,
+                  statistics=tuple((k.value, st) for k, st in conf.timing_by_kind.items())),
     ]
     flags = {h.value: f.detected for h, f in hazard_findings(monitors, outcomes).items()}
     for hazard, must in exp.hazards.items():
@@ -214,8 +248,10 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport,
             continue
         if not wanted and exp.hazards.get(_hazard_of(v.name), False):
             continue
-        out.append(Criterion(f"monitor.{v.name}", v.passed, v.value, v.sentence,
-                             v.requirement_id))
+        out.append(Criterion(
+            f"monitor.{v.name}", not v.failed, v.value, v.sentence, v.requirement_id,
+            applicable=v.applicable,
+            statistics=() if v.signed_error is None else (("", v.signed_error),)))
     return out
 
 
@@ -225,12 +261,16 @@ def hazard_findings(monitors: MonitorReport, outcomes: Outcomes) -> dict[Hazard,
 
 
 def _outcome_criteria(scenario: Scenario, outcomes: Outcomes) -> list[Criterion]:
-    """One criterion per ``[expect.outcomes]`` limit, judged on the patient's outcome."""
+    """One criterion per ``[expect.outcomes]`` limit, judged on the patient's outcome; a measure
+    the run could not take (a rate without two beats) is not applicable."""
     values = outcomes.values()
     req = ",".join(scenario.requirements)
-    return [Criterion(f"outcome.{lim.name}", lim.holds(values[lim.name]), values[lim.name],
-                      lim.text, req)
-            for lim in scenario.expect.outcomes]
+    out = []
+    for lim in scenario.expect.outcomes:
+        value = values[lim.name]
+        out.append(Criterion(f"outcome.{lim.name}", value is None or lim.holds(value), value,
+                             lim.text, req, applicable=value is not None))
+    return out
 
 
 #: The hazard (by name) that each monitor's verdicts stand as evidence of (one monitor each).
@@ -277,17 +317,18 @@ def run_scenario(
         Drive the loop by the wall clock (STREAM, the device's own clock; hil.session.realtime)
         instead of lock-step; conformance then allows the measured latency (docs/realtime.md).
     via:
-        ``bridge`` (the device's digital link) or ``visa``: the heart's electrograms through the
-        AWG, the paces from the scope (hil.instruments.session; always real time; conformance
-        on paces, the only markers the instruments see).
+        ``bridge`` (the device URL as given) or ``visa``, the same as the URL
+        ``analog+<device>``: the heart's electrograms through the AWG, the paces from the scope
+        (hil.devices.analog; always real time; judged on paces, the only markers it shows).
     instruments:
-        With ``via="visa"``: resources ``awg``, ``scope`` (``emulated`` by default).
+        For the analog kind: resources ``awg``, ``scope``, ``analyzer`` (emulated by default).
     """
     if via not in ("bridge", "visa"):
-        raise HilError(f"via {via!r}", name="via", value=via, expected="bridge or visa")
+        raise ConfigError(f"via {via!r}", name="via", value=via, expected="bridge or visa",
+                          source="--via")
     if via == "visa":
-        from hil.instruments.session import VISA_REALTIME
-
+        device = f"analog+{device}"
+    if split_url(device)[0] == "analog":
         realtime = True
         realtime_options = realtime_options or VISA_REALTIME
     wall0 = time.perf_counter()
@@ -303,7 +344,10 @@ def run_scenario(
     recorder: SessionRecorder | None = None
     loop: LockstepLoop | RealtimeLoop | None = None
     try:
-        with _connect(device, fault, key, via, instruments or {}, corrupt) as dev:
+        options = DeviceOptions(fault=fault, key=key, corrupt_store=corrupt,
+                                instruments=instruments or {})
+        with open_device(device, options) as dev:
+            _check_capabilities(scenario, dev, realtime)
             for changes, wire in refusals:
                 nack = dev.program_raw(wire)
                 setup_criteria.append(Criterion(
@@ -314,7 +358,7 @@ def run_scenario(
                 setup_criteria.append(Criterion(
                     "device.power_on_reset_after_corrupt_store",
                     state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
-            else:
+            elif dev.capabilities.programmable:
                 dev.program(programming)
             # the record starts once the device answered: an unreachable device leaves no
             # empty record behind, only a summary that says why (_write_stopped_summary)
@@ -323,7 +367,7 @@ def run_scenario(
             def apply(entry: TimelineEntry) -> None:
                 if entry.action == "magnet":
                     on = bool(entry.params.get("on", True))
-                    dev.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
+                    dev.set_magnet(on)
                     state = DeviceState.MAGNET if on else DeviceState.PERMANENT
                     if isinstance(loop, RealtimeLoop):
                         loop.defer_twin(lambda t_us: twin.enter_state(t_us, state))
@@ -383,11 +427,13 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
         twin_events = [e for e in twin_events if e.kind.is_pace]
         monitored = monitor_events(output.device_events, output.twin_events,
                                    scenario.tolerance_ms)
+    # the scenario's tolerance in whole microseconds: 2.5 ms is 2500 us, not 2 or 3 ms
+    tolerance_us = round(scenario.tolerance_ms * 1000)
     conf = match(output.device_events, twin_events,
-                 MatchTolerance(tolerance_ms=round(scenario.tolerance_ms)))
+                 MatchTolerance(tolerance_us=tolerance_us))
     # the monitors judge the programming the device runs: power-on reset after a corrupt store
     running = state_programming(start_state) or programming
-    monitors = run_monitors(monitored, timing_limits(running, scenario.tolerance_ms),
+    monitors = run_monitors(monitored, timing_limits(running, tolerance_us),
                             activations=activations_for_monitors(output.heart_events),
                             end_us=end_us)
     outcomes = compute_outcomes(
@@ -462,16 +508,20 @@ def _refusal_probes(scenario: Scenario, programming: Programming
     return probes
 
 
-def _connect(device: str, fault: str | None, key: bytes | None, via: str,
-             instruments: dict[str, str], corrupt_store: bool = False) -> DeviceConnection:
-    if via == "visa":
-        from hil.instruments.session import VisaDeviceConnection
-
-        return VisaDeviceConnection(device, fault=fault, key=key,
-                                    awg=instruments.get("awg", "emulated"),
-                                    scope=instruments.get("scope", "emulated"),
-                                    analyzer=instruments.get("analyzer"))
-    return DeviceConnection(device, fault=fault, key=key, corrupt_store=corrupt_store)
+def _check_capabilities(scenario: Scenario, dev: DeviceUnderTest, realtime: bool) -> None:
+    """Stop with a configuration error when the scenario asks what this device cannot do."""
+    caps = dev.capabilities
+    needs = [
+        (bool(scenario.must_refuse) and not caps.refusal_probes, "answer invalid programmings"),
+        (scenario.device_start == "corrupt_store" and not caps.interrogate, "be interrogated"),
+        (any(e.action == "magnet" for e in scenario.timeline) and not caps.magnet,
+         "take a magnet"),
+        (realtime and not caps.realtime, "run in real time"),
+        (not realtime and not caps.lockstep, "run in lock-step"),
+    ]
+    for missing, what in needs:
+        if missing:
+            raise not_capable(dev.spec, f"{what} (scenario {scenario.name!r})")
 
 
 def summary_json(result: RunResult) -> str:

@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     key = None
     if getattr(args, "key_file", None) is not None:
-        from hil.session.device import read_key_file
+        from hil.devices import read_key_file
 
         key = read_key_file(args.key_file)
     vectors = read_vectors(args.file)

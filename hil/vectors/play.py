@@ -129,14 +129,14 @@ def synthesise(vectors: VectorFile, programming: Programming) -> SampleStream:
 def play_samples(vectors: VectorFile, device: str, *, fault: str | None = None,
                  key: bytes | None = None) -> list[tuple[int, Chamber]]:
     """Program the device, send the synthesised stream in TICK windows; its paces."""
-    from hil.session.device import DeviceConnection
+    from hil.devices import DeviceOptions, open_device
 
     programming = programming_from(vectors.mode, vectors.parameters)
     stream = synthesise(vectors, programming)
     n = stream.atrial_uv.shape[0]
     act = np.zeros(n, dtype=np.int16)
     paces: list[tuple[int, Chamber]] = []
-    with DeviceConnection(device, fault=fault, key=key) as dev:
+    with open_device(device, DeviceOptions(fault=fault, key=key)) as dev:
         dev.program(programming)
         win = dev.identity.max_window_samples
         k = 0

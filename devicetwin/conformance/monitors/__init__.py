@@ -23,6 +23,7 @@ from devicetwin.conformance.monitors.pmt import PmtRun, pmt
 from devicetwin.conformance.monitors.pvc import pvc_response
 from devicetwin.conformance.monitors.rates import lower_rate, upper_rate
 from devicetwin.conformance.monitors.refractory import refractory
+from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import Activation, ActivationArrays, EventArrays
 from devicetwin.conformance.verdicts import Verdict, judge
 from devicetwin.pacemaker.markers import MarkerEvent
@@ -58,8 +59,8 @@ class MonitorReport:
 
     @property
     def passed(self) -> bool:
-        """True when every verdict passed."""
-        return all(v.passed for v in self.verdicts)
+        """True when no verdict failed (a not-applicable verdict does not fail a run)."""
+        return not any(v.failed for v in self.verdicts)
 
     def verdict(self, name: str) -> Verdict:
         """The verdict of measurement ``name`` (KeyError if there is none)."""
@@ -71,6 +72,11 @@ class MonitorReport:
     def hazard_flags(self) -> dict[str, bool]:
         """``{hazard name: detected}``, as ``summary.json`` wants it."""
         return {h.value: f.detected for h, f in self.hazards.items()}
+
+    def timing_statistics(self) -> dict[str, SignedStats]:
+        """The signed error of each interval measurement that has one, by measurement name
+        (microseconds, measured minus expected), in report order."""
+        return {v.name: v.signed_error for v in self.verdicts if v.signed_error is not None}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -116,8 +122,8 @@ def run_monitors(
     for hazard, mon in HAZARD_MONITOR.items():
         res = results[mon]
         vs = [by_name[n] for n in res.hazard_measurements if n in by_name]
-        failed = [v for v in vs if not v.passed]
-        evaluated = any(v.value is not None for v in vs)
+        failed = [v for v in vs if v.failed]
+        evaluated = any(v.applicable for v in vs)
         ev_t = tuple(sorted({t for v in failed for t in v.evidence_t_us}))
         if failed:
             sentence = f"{hazard.value} detected: " + " ".join(v.sentence for v in failed)

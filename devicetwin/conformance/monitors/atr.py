@@ -132,7 +132,7 @@ def atr(ctx: MonitorContext) -> MonitorResult:
             count_measurement(names[1], ATR_REQ, "ATR markers with ATR off", extra),
         ), names)
     exp = expected_atr(det_t, v_t, lim)
-    tol_us = lim.tolerance_ms * MS
+    tol_us = lim.tolerance_us
     miss_on, extra_on = _unpaired(exp.onset_t_us, dur_t, tol_us, 10**12)
 
     def v_ordinal(t: I64) -> I64:

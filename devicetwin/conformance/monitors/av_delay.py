@@ -6,6 +6,7 @@ import numpy as np
 
 from devicetwin.conformance.limits import TimingLimits
 from devicetwin.conformance.monitors._context import MS, MonitorContext, MonitorResult, evidence
+from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import I64, K
 from devicetwin.conformance.verdicts import Limits, Measurement
 from devicetwin.pacemaker.markers import MarkerKind, PaceFlag
@@ -51,11 +52,13 @@ def av_delay(ctx: MonitorContext) -> MonitorResult:
     a VS under hysteresis), which keeps running during the sensed AV delay (A-21). Safety
     paces (checked by the crosstalk monitor) and smoothing paces
     (whose bound the markers do not carry) are skipped, as are paces in ATR fallback.
+    The value is the largest absolute error in ms; the signed errors (VP minus expected, us)
+    go with it, so a VP that is always a little early shows as a negative bias.
     """
     lim = ctx.limits
-    tol = lim.tolerance_ms
+    tol_ms = lim.tolerance_us / MS  # exact: 2.5 for 2500 us
     name = "av_delay"
-    p_lim = Limits(high=tol)
+    p_lim = Limits(high=tol_ms)
     d_p = "largest AP->VP error against the paced AV delay"
     d_s = "largest AS->VP error against the sensed AV delay (or URI hold)"
     applicable = lim.paces_ventricle and (lim.paces_atrium or lim.tracking)
@@ -97,8 +100,11 @@ def av_delay(ctx: MonitorContext) -> MonitorResult:
         if sensed and lim.base_mode == "VDD":
             # A-21: the ventricular escape keeps running during the sensed AV delay
             expected = np.minimum(expected, _vdd_escape_us(ctx, vp_k[sel], prev_v[sel]))
-        err_ms = np.abs(vp_t[sel] - expected) / MS
-        bad = err_ms > tol
-        results.append(Measurement(f"{name}.{mname}", AV_DELAY_REQ, float(err_ms.max()), "ms",
-                                   p_lim, desc, evidence(vp_t[sel][bad])))
+        err_us = vp_t[sel] - expected
+        abs_ms = np.abs(err_us) / MS
+        bad = abs_ms > tol_ms  # the same float comparison judge() makes
+        reference = "expected VP (AS + SAV, A-4)" if sensed else "expected VP (AP + PAV, A-4)"
+        results.append(Measurement(f"{name}.{mname}", AV_DELAY_REQ, float(abs_ms.max()), "ms",
+                                   p_lim, desc, evidence(vp_t[sel][bad]),
+                                   SignedStats.of(err_us, reference)))
     return MonitorResult(name, tuple(results))

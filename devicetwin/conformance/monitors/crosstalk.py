@@ -58,7 +58,7 @@ def crosstalk(ctx: MonitorContext) -> MonitorResult:
     pv = previous_index(v_t, ap_t)
     prev_v = take(v_t, pv, -(10**12))
     deadline = np.maximum(ap_t + lim.pav_ms * MS, prev_v + lim.uri_ms * MS) \
-        + lim.tolerance_ms * MS
+        + lim.tolerance_us
     # the next AP bounds the cycle too
     nxt_ap = np.concatenate([ap_t[1:], [np.iinfo(np.int64).max]])
     deadline = np.minimum(deadline, nxt_ap)

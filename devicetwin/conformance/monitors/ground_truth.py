@@ -54,7 +54,7 @@ def loss_of_capture(ctx: MonitorContext) -> MonitorResult:
         return MonitorResult(name, (count_measurement(
             key, CAPTURE_REQ, "paces that did not capture", ev.t_us[:0], applicable=False),),
             (key,))
-    tol_us = ctx.limits.tolerance_ms * MS
+    tol_us = ctx.limits.tolerance_us
     bad: list[np.ndarray] = []
     refractory: list[np.ndarray] = []
     unknown: list[np.ndarray] = []

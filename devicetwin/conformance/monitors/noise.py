@@ -25,7 +25,8 @@ def noise_reversion(ctx: MonitorContext) -> MonitorResult:
     lim = ctx.limits
     ev = ctx.ev
     name = "noise_reversion"
-    limit = Limits(high=lim.max_escape_ms + lim.tolerance_ms)
+    limit_ms = lim.max_escape_ms + lim.tolerance_us / MS  # exact: tolerance in us
+    limit = Limits(high=limit_ms)
     desc = "longest gap between paces of a noisy chamber during noise"
     gaps: list[int] = []
     gap_t: list[int] = []
@@ -59,8 +60,8 @@ def noise_reversion(ctx: MonitorContext) -> MonitorResult:
     if not gaps:
         return MonitorResult(name, (Measurement(f"{name}.longest_gap_ms", NOISE_REQ, None, "ms",
                                                 limit, desc),), (f"{name}.longest_gap_ms",))
-    g = np.asarray(gaps, dtype=np.int64) // MS
-    bad = np.asarray(gap_t, dtype=np.int64)[g > (limit.high or 0)]
+    g = np.asarray(gaps, dtype=np.int64) / MS  # ms, exact
+    bad = np.asarray(gap_t, dtype=np.int64)[g > limit_ms]
     return MonitorResult(name, (
         Measurement(f"{name}.longest_gap_ms", NOISE_REQ, float(g.max()), "ms", limit, desc,
                     evidence(bad)),

@@ -50,7 +50,7 @@ def pmt(ctx: MonitorContext) -> MonitorResult:
     ``uri_ms * (100 + near_url_pct) / 100 + tol``. Runs are maximal chains of such cycles.
     """
     lim = ctx.limits
-    tol = lim.tolerance_ms
+    tol_us = lim.tolerance_us
     ev = ctx.ev
     name = "pmt"
     lim_run = Limits(high=lim.pmt_hazard_cycles)
@@ -75,9 +75,9 @@ def pmt(ctx: MonitorContext) -> MonitorResult:
     else:
         ok_a = np.zeros(t0.shape, dtype=np.bool_)
         va = av = np.zeros(t0.shape, dtype=np.int64)
-    near_us = (lim.uri_ms * (100 + lim.near_url_pct) // 100 + tol) * MS
+    near_us = (lim.uri_ms * (100 + lim.near_url_pct) // 100) * MS + tol_us
     cyc = (is_vp[:-1] & is_vp[1:] & ok_a & (va < lim.pmt_va_max_ms * MS)
-           & (av >= (lim.sav_ms - tol) * MS) & (t1 - t0 <= near_us))
+           & (av >= lim.sav_ms * MS - tol_us) & (t1 - t0 <= near_us))
     ext_t = ctx.x_times(MarkerKind.PVARP_EXT)
     runs: list[PmtRun] = []
     idx = np.flatnonzero(cyc)
@@ -89,8 +89,8 @@ def pmt(ctx: MonitorContext) -> MonitorResult:
             k0, k1 = int(idx[s]), int(idx[e]) + 1  # first VP, last VP of the run (V indices)
             end_t = int(v_t[k1])
             terminated = k1 < v_t.size - 1
-            j = int(np.searchsorted(ext_t, end_t - tol * MS, side="left"))
-            by_dev = j < ext_t.size and abs(int(ext_t[j]) - end_t) <= tol * MS
+            j = int(np.searchsorted(ext_t, end_t - tol_us, side="left"))
+            by_dev = j < ext_t.size and abs(int(ext_t[j]) - end_t) <= tol_us
             runs.append(PmtRun(int(v_t[k0]), end_t, k1 - k0, terminated, by_dev))
     longest = max((r.cycles for r in runs), default=0)
     bad = np.array([r.start_t_us for r in runs if r.cycles > lim.pmt_hazard_cycles],

@@ -33,7 +33,7 @@ def pvc_response(ctx: MonitorContext) -> MonitorResult:
       a PVC, the PMT PVARP after a VP), less tol.
     """
     lim = ctx.limits
-    tol_us = lim.tolerance_ms * MS
+    tol_us = lim.tolerance_us
     ev = ctx.ev
     name = "pvc_response"
     v_t = ev.t_us[ctx.v_idx]
@@ -87,7 +87,7 @@ def pvc_response(ctx: MonitorContext) -> MonitorResult:
         pvi = np.maximum(pv, 0)
         ext_len_ms = np.where(is_pvc[pvi], lim.pvarp_ms + (lim.pvarp_extension_ms or 0),
                               lim.pmt_pvarp_ms)
-        inside = ok & ext_on_v[pvi] & (as_t - v_t[pvi] < (ext_len_ms - lim.tolerance_ms) * MS)
+        inside = ok & ext_on_v[pvi] & (as_t - v_t[pvi] < ext_len_ms * MS - tol_us)
         bad = as_t[inside]
     out.append(count_measurement(f"{name}.a_senses_in_extended_pvarp", PVC_REQ,
                                  "non-refractory A senses inside an extended PVARP", bad,

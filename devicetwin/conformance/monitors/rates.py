@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import numpy.typing as npt
 
 from devicetwin.conformance.limits import TimingLimits
 from devicetwin.conformance.monitors._context import (
@@ -14,6 +15,7 @@ from devicetwin.conformance.monitors._context import (
     count_between,
     evidence,
 )
+from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import A_CODE, I64, BoolArray, K
 from devicetwin.conformance.verdicts import Limits, Measurement
 from devicetwin.pacemaker.markers import MarkerKind, PaceFlag
@@ -26,16 +28,24 @@ _EARLY_REASONS = (PaceFlag.SENSOR | PaceFlag.SMOOTHING | PaceFlag.TRIGGERED | Pa
                   | PaceFlag.MAGNET | PaceFlag.NOISE | PaceFlag.UPPER_RATE)
 
 
-def _extreme(name: str, req: str, desc: str, values_ms: I64, t_us: I64, limits: Limits,
-             *, use_max: bool) -> Measurement:
-    if values_ms.size == 0:
+def _extreme(name: str, req: str, desc: str, values_us: I64, t_us: I64, limits: Limits,
+             *, use_max: bool, signed_error: SignedStats | None = None) -> Measurement:
+    """The longest (``use_max``) or shortest of intervals ``values_us`` as a measurement in ms
+    (exact: microseconds / 1000, never floored), violations of ``limits`` (ms) as evidence."""
+    if values_us.size == 0:
         return Measurement(name, req, None, "ms", limits, desc)
+    values_ms = values_us / MS
     v = float(values_ms.max() if use_max else values_ms.min())
     bad = _outside(values_ms, limits)
-    return Measurement(name, req, v, "ms", limits, desc, evidence(t_us[bad]))
+    return Measurement(name, req, v, "ms", limits, desc, evidence(t_us[bad]), signed_error)
 
 
-def _outside(values: I64, limits: Limits) -> BoolArray:
+def _against(intervals_us: I64, expected_ms: int, label: str) -> SignedStats | None:
+    """Signed error of intervals against their programmed value ``label`` (us)."""
+    return SignedStats.of(intervals_us - expected_ms * MS, f"{label} {expected_ms} ms")
+
+
+def _outside(values: npt.NDArray[np.float64], limits: Limits) -> BoolArray:
     bad = np.zeros(values.shape, dtype=np.bool_)
     if limits.low is not None:
         bad |= values < limits.low
@@ -77,10 +87,11 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
     An interval whose two ends differ in the ``MAGNET`` flag spans a magnet on/off change, which
     restarts timing (A-21), and is not judged.
     Escape paces with no flag giving a reason to be early (sensor, smoothing, upper rate, ...)
-    and no tracked atrial sense in their interval must also not come before LRI - tol.
+    and no tracked atrial sense in their interval must also not come before LRI - tol; those
+    escape intervals also give the signed error against LRI (HRI for hysteresis escapes).
     """
     lim = ctx.limits
-    tol = lim.tolerance_ms
+    tol = lim.tolerance_us / MS  # ms, exact (2.5 for 2500 us)
     name = "lower_rate"
     paces = lim.paces_atrium or lim.paces_ventricle
     on_atrium = lim.lower_rate_on_atrium
@@ -97,7 +108,7 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
     t = ctx.ev.t_us[idx]
     # Closing events: each event after the first, plus the still-open interval to the run's end.
     close_t = np.concatenate([t[1:], [ctx.end_us]]).astype(np.int64)
-    interval_ms = (close_t - t) // MS
+    interval_us = close_t - t
     is_pace = np.concatenate([ctx.kind_is(idx[1:], MarkerKind.AP, MarkerKind.VP), [False]])
     hyst_flag = np.concatenate([ctx.flag(idx[1:], PaceFlag.HYSTERESIS), [False]])
     if not on_atrium and lim.paces_atrium:
@@ -114,15 +125,15 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
     in_h = hyst_flag | (hyst_on & ~is_pace)
     # The open interval at the end only matters once it is already too long.
     open_limit = (h_lim if hyst_on else l_lim).high or 0
-    keep_open = interval_ms > open_limit
+    keep_open = interval_us / MS > open_limit
     valid = (~open_end | keep_open) & ~spans_state
     ms_list = [
         _extreme(f"{name}.longest_interval_ms", LOWER_RATE_REQ, d_l,
-                 interval_ms[valid & ~in_h], close_t[valid & ~in_h], l_lim, use_max=True),
+                 interval_us[valid & ~in_h], close_t[valid & ~in_h], l_lim, use_max=True),
     ]
     if hyst_on:
         ms_list.append(_extreme(f"{name}.longest_hysteresis_interval_ms", LOWER_RATE_REQ, d_h,
-                                interval_ms[valid & in_h], close_t[valid & in_h], h_lim,
+                                interval_us[valid & in_h], close_t[valid & in_h], h_lim,
                                 use_max=True))
     # Escape paces must not come early either.
     pace_close = is_pace & ~open_end & ~spans_state
@@ -136,14 +147,16 @@ def lower_rate(ctx: MonitorContext) -> MonitorResult:
         s_lim = Limits(low=lim.lri_ms - tol)
         no_h = early_ok & ~hyst_flag
         ms_list.append(_extreme(f"{name}.shortest_escape_interval_ms", LOWER_RATE_REQ, d_s,
-                                interval_ms[no_h], close_t[no_h], s_lim, use_max=False))
+                                interval_us[no_h], close_t[no_h], s_lim, use_max=False,
+                                signed_error=_against(interval_us[no_h], lim.lri_ms, "LRI")))
         if hyst_on:
-            sh_lim = Limits(low=(lim.hysteresis_interval_ms or lim.lri_ms) - tol)
+            hri_ms = lim.hysteresis_interval_ms or lim.lri_ms
+            sh_lim = Limits(low=hri_ms - tol)
             yes_h = early_ok & hyst_flag
             ms_list.append(_extreme(
                 f"{name}.shortest_hysteresis_escape_interval_ms", LOWER_RATE_REQ,
-                f"{d_s} flagged hysteresis", interval_ms[yes_h], close_t[yes_h], sh_lim,
-                use_max=False))
+                f"{d_s} flagged hysteresis", interval_us[yes_h], close_t[yes_h], sh_lim,
+                use_max=False, signed_error=_against(interval_us[yes_h], hri_ms, "HRI")))
     return MonitorResult(name, tuple(ms_list))
 
 
@@ -152,13 +165,16 @@ def upper_rate(ctx: MonitorContext) -> MonitorResult:
     for sensor-driven paces (A-12); magnet paces are exempt (A-15). In the triggered modes (AAT,
     VVT) the interval runs from the previous pace (A-8), in the others from any timing event.
 
+    The paces flagged ``UPPER_RATE`` (held to the URI) give the signed error of their interval
+    against the URI.
+
     In tracking modes it also reports the atrial:ventricular block patterns it saw: the atrial
     senses from one refractory atrial sense (the blocked P wave, AR) to the next, against the
     ventricular paces between them; a group counts when it is 2:1 or holds an upper-rate pace
     (AV delay stretched beyond SAV + tol, or flagged ``UPPER_RATE``): Wenckebach ``N:N-1``.
     """
     lim = ctx.limits
-    tol = lim.tolerance_ms
+    tol = lim.tolerance_us / MS  # ms, exact
     name = "upper_rate"
     on_atrium = lim.atrial_only
     idx = ctx.a_idx if on_atrium else ctx.v_idx
@@ -177,13 +193,14 @@ def upper_rate(ctx: MonitorContext) -> MonitorResult:
         return MonitorResult(name, tuple(ms), (f"{name}.min_interval_ms",), details)
     t = ctx.ev.t_us[idx]
     nxt = idx[1:]
-    iv = (t[1:] - t[:-1]) // MS
+    iv = t[1:] - t[:-1]
     close_t = t[1:]
     is_pace = ctx.kind_is(nxt, pace_kind) & ~ctx.flag(nxt, PaceFlag.MAGNET)
     sensor = ctx.flag(nxt, PaceFlag.SENSOR) & (lim.msri_ms is not None)
     plain = is_pace & ~sensor
+    held = plain & ctx.flag(nxt, PaceFlag.UPPER_RATE)
     ms.append(_extreme(f"{name}.min_interval_ms", UPPER_RATE_REQ, d_u, iv[plain], close_t[plain],
-                       u_lim, use_max=False))
+                       u_lim, use_max=False, signed_error=_against(iv[held], lim.uri_ms, "URI")))
     hazard = [f"{name}.min_interval_ms"]
     if lim.msri_ms is not None:
         s_lim = Limits(low=lim.msri_ms - tol)
@@ -224,7 +241,7 @@ def _block_patterns(ctx: MonitorContext, lim: TimingLimits) -> Counter[str]:
     # stretched beyond SAV + tol
     j = np.searchsorted(s_t, vp_t, side="left") - 1
     jj = np.maximum(j, 0)
-    stretched = (j >= 0) & ~is_ar[jj] & (vp_t - s_t[jj] > (lim.sav_ms + lim.tolerance_ms) * MS)
+    stretched = (j >= 0) & ~is_ar[jj] & (vp_t - s_t[jj] > lim.sav_ms * MS + lim.tolerance_us)
     held = ctx.flag(vp_idx, PaceFlag.UPPER_RATE) | stretched
     held_cum = np.concatenate([[0], np.cumsum(held)])
     ar_t = s_t[ar_pos]

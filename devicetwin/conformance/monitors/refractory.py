@@ -35,7 +35,7 @@ def refractory(ctx: MonitorContext) -> MonitorResult:
       sooner than LRI - tol with no flag giving another reason).
     """
     lim = ctx.limits
-    tol = lim.tolerance_ms
+    tol_us = lim.tolerance_us
     ev = ctx.ev
     name = "refractory"
     v_t = ev.t_us[ctx.v_idx]
@@ -47,7 +47,7 @@ def refractory(ctx: MonitorContext) -> MonitorResult:
     vs_k = np.flatnonzero(ctx.kind_is(ctx.v_idx, MarkerKind.VS, MarkerKind.PVC))
     vs_k = vs_k[vs_k >= 1]
     gap = v_t[vs_k] - v_t[vs_k - 1]
-    bad1 = v_t[vs_k][gap < (lim.vrp_ms - tol) * MS]
+    bad1 = v_t[vs_k][gap < lim.vrp_ms * MS - tol_us]
     out.append(count_measurement(f"{name}.v_senses_in_vrp", REFRACTORY_REQ,
                                  "non-refractory V senses inside the VRP", bad1,
                                  applicable=senses_v))
@@ -61,14 +61,14 @@ def refractory(ctx: MonitorContext) -> MonitorResult:
         pv = previous_index(v_t, as_t)
         ok = pv >= 0
         since = as_t - v_t[np.maximum(pv, 0)]
-        bad2 = as_t[ok & (since < (lim.pvarp_ms - tol) * MS)]
+        bad2 = as_t[ok & (since < lim.pvarp_ms * MS - tol_us)]
         bad2 = bad2[~ctx.in_fallback(bad2)]
     elif lim.atrial_only and senses_a and as_t.size:
         a_t = ev.t_us[ctx.a_idx]
         pa = previous_index(a_t, as_t)
         ok = pa >= 0
         since = as_t - a_t[np.maximum(pa, 0)]
-        bad2 = as_t[ok & (since < (lim.arp_ms - tol) * MS)]
+        bad2 = as_t[ok & (since < lim.arp_ms * MS - tol_us)]
     else:
         bad2 = np.zeros(0, dtype=np.int64)
     out.append(count_measurement(
@@ -110,8 +110,8 @@ def refractory(ctx: MonitorContext) -> MonitorResult:
         flags = ctx.flag(ctx.v_idx[vp_k], PaceFlag.UPPER_RATE)
         other = ctx.flag(ctx.v_idx[vp_k], _ESCAPE_REASONS)
         av = vp_t - ar_t[jj]
-        at_sav = np.abs(av - lim.sav_ms * MS) <= tol * MS
-        early = (vp_t - prev_t) < (lim.lri_ms - tol) * MS
+        at_sav = np.abs(av - lim.sav_ms * MS) <= tol_us
+        early = (vp_t - prev_t) < lim.lri_ms * MS - tol_us
         tracked = flags | (at_sav & early & ~other)
         bad4 = vp_t[has_ar & no_nonref & tracked & ~ctx.in_fallback(vp_t)]
     out.append(count_measurement(f"{name}.tracked_refractory_senses", REFRACTORY_REQ,

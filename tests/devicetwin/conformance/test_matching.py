@@ -135,7 +135,7 @@ def test_flags_output_and_device_channel() -> None:
 def test_per_kind_tolerance() -> None:
     pred = [ev(0, MarkerKind.AS), ev(1000, MarkerKind.VP)]
     dev = [ev(12, MarkerKind.AS), ev(1012, MarkerKind.VP)]
-    tol = MatchTolerance(tolerance_ms_by_kind={MarkerKind.AS: 15})
+    tol = MatchTolerance(tolerance_us_by_kind={MarkerKind.AS: 15_000})
     r = match(dev, pred, tol)
     assert [d.cls for d in r.discrepancies] == [D.LATE_PACE]
 

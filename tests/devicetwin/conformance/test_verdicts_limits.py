@@ -13,6 +13,7 @@ from devicetwin.conformance import (
     MatchTolerance,
     Measurement,
     TimingLimits,
+    VerdictStatus,
     judge,
     match,
     run_monitors,
@@ -41,7 +42,10 @@ def test_judge_passes_and_fails_with_sentence() -> None:
     ok = judge(Measurement("x", "A-3", 500, "ms", Limits(low=492), "shortest"))
     assert ok.passed and "within" in ok.sentence
     na = judge(Measurement("x", "A-3", None, "ms", Limits(low=492), "shortest"))
-    assert na.passed and "not observed" in na.sentence
+    assert na.status is VerdictStatus.NOT_APPLICABLE and "not applicable" in na.sentence
+    assert not na.passed and not na.failed and not na.applicable  # neither a pass nor a failure
+    assert ok.status is VerdictStatus.PASS and v.status is VerdictStatus.FAIL
+    assert na.to_dict()["status"] == "not_applicable"
     json.dumps(v.to_dict())
 
 
@@ -51,7 +55,8 @@ def test_judge_passes_and_fails_with_sentence() -> None:
     ({"uri_ms": 1200}, "uri_ms"),
     ({"hysteresis_interval_ms": 900}, "hysteresis_interval_ms"),
     ({"sensed_av_offset_ms": 10}, "sensed_av_offset_ms"),
-    ({"tolerance_ms": 8.5}, "tolerance_ms"),
+    ({"tolerance_us": 8.5}, "tolerance_us"),
+    ({"tolerance_us": -1}, "tolerance_us"),
 ])
 def test_timing_limits_reject_bad_values(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ConformanceError) as exc:
@@ -77,11 +82,16 @@ def test_timing_limits_mode_properties() -> None:
 
 
 def test_match_tolerance_validation_and_lookup() -> None:
-    t = MatchTolerance(tolerance_ms_by_kind={MarkerKind.VP: 4})
-    assert t.tolerance_for(MarkerKind.VP) == 4 and t.tolerance_for(MarkerKind.AP) == 8
-    assert t.window_for(MarkerKind.ATR_FB) == 2000 and t.window_for(MarkerKind.AS) == 100
+    t = MatchTolerance(tolerance_us_by_kind={MarkerKind.VP: 4000})
+    assert t.tolerance_us_for(MarkerKind.VP) == 4000 and t.tolerance_us_for(MarkerKind.AP) == 8000
+    assert t.window_us_for(MarkerKind.ATR_FB) == 2_000_000
+    assert t.window_us_for(MarkerKind.AS) == 100_000
     with pytest.raises(ConformanceError):
-        MatchTolerance(tolerance_ms=-1)
+        MatchTolerance(tolerance_us=-1)
+    with pytest.raises(ConformanceError, match=r"2\.5"):
+        MatchTolerance(tolerance_us=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ConformanceError, match="tolerance_us_by_kind"):
+        MatchTolerance(tolerance_us_by_kind={MarkerKind.VP: -4})
     with pytest.raises(ConformanceError):
         MatchTolerance(amplitude_pct=-3)
 

@@ -10,9 +10,9 @@ import pytest
 
 from devicetwin.pacemaker import MarkerKind, Mode, Programming
 from firmware_bridge.wire import ParamId
+from hil.devices import DeviceError
 from hil.instruments.session import detect_pulses
 from hil.scenarios import parse_scenario
-from hil.session.device import DeviceError
 from hil.session.realtime import RealtimeOptions
 from hil.session.runner import run_scenario
 

@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 
 from devicetwin.pacemaker import MarkerEvent
+from hil.devices.binary import BinaryDevice
 from hil.scenarios import parse_scenario
-from hil.session.device import DeviceConnection
 from hil.session.runner import run_scenario
 
 SCENARIO = """
@@ -29,7 +29,7 @@ WRAP_US = 1 << 32
 
 
 def test_event_times_outside_the_window_fail_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_tick = DeviceConnection.tick
+    real_tick = BinaryDevice.tick
 
     def wrapped_tick(self, t0_us, a, v, act):  # type: ignore[no-untyped-def]
         events, k = real_tick(self, t0_us, a, v, act)
@@ -38,7 +38,7 @@ def test_event_times_outside_the_window_fail_the_run(monkeypatch: pytest.MonkeyP
                                                           % WRAP_US) for e in events]
         return shifted, k
 
-    monkeypatch.setattr(DeviceConnection, "tick", wrapped_tick)
+    monkeypatch.setattr(BinaryDevice, "tick", wrapped_tick)
     result = run_scenario(parse_scenario(SCENARIO), "emulated")
     assert result.verdict == "fail"
     assert result.loop.interrupted is not None

@@ -15,8 +15,8 @@ import wfdb
 
 from devicetwin.conformance import DiscrepancyClass
 from devicetwin.pacemaker import MarkerKind, PacemakerModel
+from hil.devices.binary import BinaryDevice
 from hil.scenarios import parse_scenario
-from hil.session.device import DeviceConnection
 from hil.session.lockstep import LockstepLoop, LoopOutput
 from hil.session.mapping import programming_from
 from hil.session.runner import build_heart, run_scenario
@@ -42,7 +42,7 @@ def _scenario(duration: float = 8, condition: str = "bench_patient", mode: str =
 def _loop_run(max_window: int, duration_us: int = 6_000_000) -> LoopOutput:
     sc = _scenario()
     prog = programming_from(sc.mode, sc.parameters)
-    with DeviceConnection("emulated") as dev:
+    with BinaryDevice("emulated") as dev:
         dev.program(prog)
         loop = LockstepLoop(build_heart(sc), dev, PacemakerModel(prog, follower=True),
                             max_window_samples=max_window)

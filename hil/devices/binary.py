@@ -1,12 +1,12 @@
-"""The device under test as the bench sees it: an emulated firmware or any firmware_bridge URL."""
+"""The binary-protocol kind of device: the reference firmware (host process or QEMU) or anything
+that speaks ``docs/protocol.md`` over a firmware_bridge URL (serial port, pty, socket, rfc2217,
+VISA resource)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -18,58 +18,23 @@ from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.errors import BridgeError, DeviceFaultError
 from firmware_bridge.messages import Hello, Interrogation, Nack, Tick
-from hil.errors import ConfigError, DeviceUnavailableError, HilError
+from firmware_bridge.wire import StateCommand
+from hil.devices.contract import (
+    Capabilities,
+    DeviceError,
+    DeviceIdentity,
+    RealtimeLink,
+    read_key_file,
+)
+from hil.devices.registry import DeviceOptions
+from hil.errors import ConfigError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
 #: Device specs that start the reference firmware instead of opening a URL.
 EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
 
 
-class DeviceError(DeviceUnavailableError):
-    """The device could not be reached, refused the programming, or crashed."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceIdentity:
-    """What the device said of itself (HELLO), and how the bench reached it."""
-
-    spec: str
-    url: str
-    model: str
-    serial: str
-    firmware_version: str
-    firmware_hash: str
-    protocol_version: int
-    max_window_samples: int
-    fault: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for the manifest and summary."""
-        return {k: getattr(self, k) for k in self.__slots__}
-
-
-def read_key_file(path: Path | str) -> bytes:
-    """A device key file: 64 hex digits (docs/protocol.md section 6)."""
-    p = Path(path)
-    try:
-        text = "".join(p.read_text().split())
-        if os.stat(p).st_mode & 0o004:
-            raise ConfigError(f"key file {str(p)!r} is world readable; expected mode 600",
-                              name="key_file", value=str(p), expected="not world readable")
-        key = bytes.fromhex(text)
-    except OSError as err:
-        raise ConfigError(f"cannot read key file {str(p)!r}: {err.strerror}", name="key_file",
-                          value=str(p), expected="a readable key file") from err
-    except ValueError as err:
-        raise ConfigError(f"key file {str(p)!r} does not hold hex digits", name="key_file",
-                          value=str(p), expected="64 hex digits") from err
-    if len(key) != 32:
-        raise ConfigError(f"key file {str(p)!r} holds {len(key)} bytes", name="key_file",
-                          value=len(key), expected="32 bytes (64 hex digits)")
-    return key
-
-
-class DeviceConnection:
+class BinaryDevice:
     """An open, identified device: start the emulated firmware if asked, connect, program, tick.
 
     Parameters
@@ -117,7 +82,7 @@ class DeviceConnection:
             self.hello: Hello = self._hello()
         except BridgeError as err:
             self.close()
-            raise self._explain(err) from err
+            raise self.explain(err) from err
         self.identity = DeviceIdentity(
             spec=spec, url=url, model=self.hello.model, serial=self.hello.serial,
             firmware_version=self.hello.firmware_version,
@@ -137,7 +102,20 @@ class DeviceConnection:
                     f"{getattr(report, 'code', '?')}: {getattr(report, 'text', report)}")
         return self.client.connect()
 
-    def _explain(self, err: BaseException) -> HilError:
+    capabilities = Capabilities()
+
+    def realtime_link(self) -> RealtimeLink:
+        """The client itself streams (STREAM / EVENTS / TELEMETRY / RESET)."""
+        return self.client
+
+    def set_magnet(self, on: bool) -> None:
+        """MAGNET_ON / MAGNET_OFF."""
+        try:
+            self.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
+        except BridgeError as err:
+            raise self.explain(err) from err
+
+    def explain(self, err: BaseException) -> HilError:
         if self._emulated is not None:
             diagnosed: HilError = self._emulated.diagnose(err)
             return diagnosed
@@ -152,7 +130,7 @@ class DeviceConnection:
             }
             self.client.program(params)
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
 
     def program_raw(self, params: Mapping[str, int]) -> Nack | None:
         """Send a PROGRAM of wire values as given (no validation here): None when the device
@@ -160,14 +138,14 @@ class DeviceConnection:
         try:
             return self.client.try_program(params)
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
 
     def interrogate(self) -> Interrogation:
         """The device's state, active mode and permanent programming."""
         try:
             return self.client.interrogate()
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
 
     def tick(
         self,
@@ -182,7 +160,7 @@ class DeviceConnection:
         try:
             reply = self.client.tick(window)
         except BridgeError as err:
-            raise self._explain(err) from err
+            raise self.explain(err) from err
         return [marker_from_wire(e) for e in reply.events], reply.consumed
 
     def console_output(self) -> str:
@@ -199,9 +177,15 @@ class DeviceConnection:
             self._emulated.stop()
             self._emulated = None
 
-    def __enter__(self) -> DeviceConnection:
+    def __enter__(self) -> BinaryDevice:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def open_device(target: str, options: DeviceOptions) -> BinaryDevice:
+    """The registry's entry: a binary-protocol device at ``target``."""
+    return BinaryDevice(target, fault=options.fault, key=options.key,
+                        timeout_s=options.timeout_s, corrupt_store=options.corrupt_store)

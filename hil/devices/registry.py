@@ -1,0 +1,78 @@
+"""Which module opens which device: a device is a URL, its kind the part before ``+``.
+
+``events+socket://lab-pc:7000`` is an event-level device on a socket; ``analog+emulated`` the
+analog bench (electrograms out of an AWG, paces back through a scope); a plain URL or
+``emulated``/``qemu`` a device of the binary protocol. As pyserial's ``serial_for_url`` finds the
+module of a URL scheme, :func:`open_device` imports the kind's module on first use and calls its
+``open_device(target, options)``; adding a kind is one module with that function and one line in
+:data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from devicetwin.errors import did_you_mean
+from hil.devices.contract import DeviceUnderTest
+from hil.errors import ConfigError
+
+#: Kind name -> the module that opens it (each has ``open_device(target, options)``).
+KINDS: dict[str, str] = {
+    "binary": "hil.devices.binary",
+    "events": "hil.devices.events",
+    "analog": "hil.devices.analog",
+}
+DEFAULT_KIND = "binary"
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """How to open a device, beyond its URL.
+
+    Attributes
+    ----------
+    fault:
+        A seeded-fault variant of an emulated firmware.
+    key:
+        The device key for therapy commands (binary protocol).
+    corrupt_store:
+        Damage the emulated device's parameter store before boot (A-15).
+    instruments:
+        The analog bench's resources: ``awg``, ``scope``, ``analyzer``.
+    profile:
+        A device profile's settings for the kind (``hil.devices.profile``), or empty.
+    timeout_s:
+        How long to wait for an answer.
+    """
+
+    fault: str | None = None
+    key: bytes | None = None
+    corrupt_store: bool = False
+    instruments: Mapping[str, str] = field(default_factory=dict)
+    profile: Mapping[str, object] = field(default_factory=dict)
+    timeout_s: float = 5.0
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(kind, target)`` of a device URL: ``events+socket://h:1`` -> ``("events",
+    "socket://h:1")``; a URL without a known kind prefix is of the binary protocol."""
+    head, plus, rest = url.partition("+")
+    if plus and "://" not in head and ":" not in head and "/" not in head:
+        if head not in KINDS:
+            allowed = ", ".join(KINDS)
+            raise ConfigError(f"unknown device kind {head!r} in {url!r}"
+                              f"{did_you_mean(head, KINDS)}; expected one of {allowed}",
+                              name="device", value=url, expected=f"<kind>+<url>, kind in {allowed}",
+                              source="--device")
+        return head, rest
+    return DEFAULT_KIND, url
+
+
+def open_device(url: str, options: DeviceOptions | None = None) -> DeviceUnderTest:
+    """Open and identify the device at ``url`` (see the module docstring)."""
+    kind, target = split_url(url)
+    module = importlib.import_module(KINDS[kind])
+    device: DeviceUnderTest = module.open_device(target, options or DeviceOptions())
+    return device
