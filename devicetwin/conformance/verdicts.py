@@ -163,6 +163,14 @@ class Verdict:
         }
 
 
+def not_applicable(measurement: Measurement, why: str) -> Verdict:
+    """A measurement that cannot be judged in this run at all (``why``), whatever its value."""
+    m = measurement
+    return Verdict(m.name, m.requirement_id, None, m.unit, m.limits,
+                   VerdictStatus.NOT_APPLICABLE,
+                   f"{m.description}: not applicable, {why} ({m.requirement_id}).", ())
+
+
 def judge(measurement: Measurement) -> Verdict:
     """Hold ``measurement`` to its limits and say the result in a sentence.
 

@@ -159,6 +159,15 @@ class Anatomy:
         return max(sum(r.values()) for r in self.laplacian_rows())
 
 
+#: The cell under each lead's tip (the electrode sits 1.5 mm off it): the lead site.
+LEAD_TIP_CELLS = {"RA": atrial_cell(8, 3), "RV": vent_cell(5, 30), "LV": vent_cell(27, 14)}
+
+
+def _tip_first(cells: list[int], tip: int) -> list[int]:
+    """``cells`` reordered with ``tip`` first (the sentinel of a landmark is its first cell)."""
+    return [tip, *(c for c in cells if c != tip)]
+
+
 def _set_r(gr: FloatArray, i: int, g: float) -> None:
     gr[WIDTH + i] = g
 
@@ -281,21 +290,23 @@ def build_heart() -> Anatomy:
         "af_4": disc(22, 14, "A"),
         "af_5": disc(5, 10, "A"),
         "pvc": disc(24, 18, "V"),
-        "RA": disc(8, 3, "A"),
-        "RV": disc(5, 30, "V"),
-        "LV": disc(27, 14, "V"),
+        # a lead's cells start with the cell under its tip: the lead site, whose activation
+        # time defines the condition's times at the leads (see lead_timing.py)
+        "RA": _tip_first(disc(8, 3, "A"), LEAD_TIP_CELLS["RA"]),
+        "RV": _tip_first(disc(5, 30, "V"), LEAD_TIP_CELLS["RV"]),
+        "LV": _tip_first(disc(27, 14, "V"), LEAD_TIP_CELLS["LV"]),
         "pmj": pmj,
         # the junctions a wave coming down the bundles reaches first (proximal on each branch)
         "pmj_first": pmj[:3] + pmj[n_rbb_pmj : n_rbb_pmj + 3],
     }
 
     electrodes: dict[str, tuple[FloatArray, FloatArray]] = {}
-    for site, (cell, ring_dir) in {
-        "RA": (atrial_cell(8, 3), (0.0, 0.0, 1.0)),
-        "RV": (vent_cell(5, 30), (0.0, 0.0, 1.0)),
-        "LV": (vent_cell(27, 14), (1.0, 0.0, 0.3)),
+    for site, ring_dir in {
+        "RA": (0.0, 0.0, 1.0),
+        "RV": (0.0, 0.0, 1.0),
+        "LV": (1.0, 0.0, 0.3),
     }.items():
-        p = pos[cell]
+        p = pos[LEAD_TIP_CELLS[site]]
         outward = p - np.array([8.0, 0.0, p[2]]) if site != "RA" else np.array([0.0, 0.0, 1.0])
         outward = outward / max(1e-9, float(np.linalg.norm(outward)))
         tip = p + 1.5 * outward

@@ -30,7 +30,40 @@ AV_CONDUCTION = ("normal", "blocked", "intermittent")
 
 @dataclass(frozen=True)
 class Condition:
-    """All parameters of a simulated patient (units in the field names)."""
+    """All parameters of a simulated patient (units in the field names).
+
+    **Times at the leads.** The two conduction times a user compares with a device's timing
+    are defined where the device's leads see them, not inside the model, so that they can be
+    set against PVARP or an AV delay directly:
+
+    - ``va_conduction_ms``: from a captured RV pace (its onset), or else from the activation of
+      the RV lead's site, to the activation of the RA lead's site by the retrograde wave.
+    - ``av_delay_ms``: from an RA pace (its onset) to the activation of the RV lead's site, when
+      the AV node is fully recovered and at rest; ``av_decrement_ms`` adds to it as the node is
+      entered earlier, and sympathetic tone shortens the node's share of it.
+
+    A lead site's activation is the time the cell under the lead's tip activates. That, not the
+    moment the electrogram crosses some sensitivity, is the definition because it belongs to the
+    heart alone: the same for every device and programming, and the local activation time an
+    electrophysiologist reads off the bipolar electrogram. A sense amplifier reports it a little
+    earlier or later depending on its filter, its sensitivity and the signal (the reference front
+    end at nominal sensitivity: 2 ms after it on the atrial channel, up to 5 ms before it on the
+    ventricular one; docs/heart.md tabulates the figures). The heart schedules its AV path's
+    exits with the conduction times outside the path subtracted, measured on its own tissue
+    (:mod:`devicetwin.heart.lead_timing`), so on rested tissue the configured time is what the
+    leads see; at short cycle lengths the tissue conducts more slowly and the leads see more
+    (restitution, tabulated); a time shorter than the conduction itself (possible only with the
+    slower Aliev-Panfilov tissue) gives the shortest the tissue can do.
+
+    Other beats than the defining one take other routes to and from the AV node, so their
+    intervals at the leads differ from these by a fixed amount each (a sinus beat's PR, a PAC's,
+    a PVC's onset): docs/heart.md tabulates them and ``Heart.lead_timing`` gives them for a
+    heart. Every other time is either an interval between beats that take the same route (rates,
+    cycle lengths, pauses: the same at the leads), an internal state of the AV node
+    (``av_erp_ms``, ``av_recovery_ms``, counted from the node's last exit), or the onset of an
+    ectopic focus (``pac_times_ms``, ``pvc_times_ms``: when the focus fires; its lead sees it a
+    fixed conduction time later).
+    """
 
     name: str = "custom"
     description: str = ""
@@ -46,7 +79,9 @@ class Condition:
     af_mean_cycle_ms: float = field(default=170.0, metadata=_rng(110.0, 300.0, "ms"))
     # AV node (path element) and His-Purkinje
     av_conduction: str = field(default="normal", metadata={"choices": AV_CONDUCTION})
-    av_delay_ms: float = field(default=95.0, metadata=_rng(40.0, 400.0, "ms"))
+    # at the leads (RA pace to RV lead activation); the node's own share is this minus the
+    # conduction outside it (82.4 ms on the default heart), so 120 ms leaves the node ~38 ms
+    av_delay_ms: float = field(default=176.0, metadata=_rng(120.0, 480.0, "ms"))
     av_decrement_ms: float = field(default=150.0, metadata=_rng(0.0, 500.0, "ms"))
     av_recovery_ms: float = field(default=80.0, metadata=_rng(10.0, 500.0, "ms"))
     av_erp_ms: float = field(default=250.0, metadata=_rng(150.0, 900.0, "ms"))
@@ -57,6 +92,7 @@ class Condition:
     escape_rate_bpm: float = field(default=35.0, metadata=_rng(15.0, 60.0, "bpm"))
     # retrograde (VA) conduction through the AV path
     retrograde: bool = False
+    # at the leads: RV pace (or RV lead activation) to RA lead activation
     va_conduction_ms: float = field(default=250.0, metadata=_rng(80.0, 500.0, "ms"))
     va_erp_ms: float = field(default=300.0, metadata=_rng(150.0, 900.0, "ms"))
     # ectopy
@@ -175,13 +211,13 @@ PRESETS: dict[str, Condition] = {
         _BASE.with_changes(
             name="av_block_1",
             description="First-degree AV block: slow AV-nodal conduction (PR ~ 280 ms)",
-            av_delay_ms=215.0,
+            av_delay_ms=296.0,
         ),
         _BASE.with_changes(
             name="mobitz_1",
             description="Mobitz I (Wenckebach): decremental AV-nodal conduction at 85 bpm",
             sinus_rate_bpm=85.0,
-            av_delay_ms=120.0,
+            av_delay_ms=201.0,
             av_decrement_ms=250.0,
             av_recovery_ms=150.0,
             av_erp_ms=420.0,

@@ -14,11 +14,18 @@ the tissue: a refractory site does not fire.
 
 The AV node is a path element in the style of the Penn Virtual Heart Model (Jiang et al.,
 2012): its conduction delay grows as it is entered earlier in its recovery
-(``delay = av_delay + av_decrement * exp(-(R - ERP) / av_recovery)``, R: time since its last
-exit), it blocks inside its refractory period, it conducts retrogradely (ventricular activation
-to atrium in ``va_conduction_ms``) when enabled and recovered, and impulses meeting inside it
-annihilate. Wenckebach periodicity, 2:1 block and the filtering of flutter and fibrillation
-follow from that recovery state and from the atrial tissue.
+(``delay = node + av_decrement * exp(-(R - ERP) / av_recovery)``, R: time since its last exit,
+``node``: its own share of ``av_delay_ms``), it blocks inside its refractory period, it
+conducts retrogradely when enabled and recovered, and impulses meeting inside it annihilate.
+Wenckebach periodicity, 2:1 block and the filtering of flutter and fibrillation follow from that
+recovery state and from the atrial tissue.
+
+The condition's AV and VA times are *at the leads* (see
+:class:`~devicetwin.heart.conditions.Condition` and :mod:`devicetwin.heart.lead_timing`):
+``va_conduction_ms`` runs from a captured RV pace, or else from the activation of the RV lead's
+site, to the activation of the RA lead's site; ``av_delay_ms`` from an RA pace to the activation
+of the RV lead's site. The path's exits are scheduled with the conduction times between the lead
+sites and the path's ends, measured once on the heart's own tissue, subtracted.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from devicetwin.heart.conditions import Condition, get_condition
 from devicetwin.heart.errors import HeartError, bad
 from devicetwin.heart.events import Activation, Origin
 from devicetwin.heart.ionic import IonicModel
+from devicetwin.heart.lead_timing import LeadTiming, measure_lead_timing
 from devicetwin.heart.pacing import (
     CAPTURE_CURRENT_MS,
     CAPTURE_CURRENT_PER_MS,
@@ -70,8 +78,6 @@ SITE_STIM_STEPS = STEPS_PER_MS
 CAPTURE_WINDOW_MS = 15
 #: Minimum spacing (ms) between two activations of one chamber (one wave, one event).
 LOCKOUT_MS = {Chamber.A: 150, Chamber.V: 200}
-#: Latency (ms) between a stimulus onset and the threshold crossing of its cells.
-STIM_LATENCY_MS = 1.0
 BLOCK_MS = 1000
 #: A step later than any action (the fast path's gate when no action is pending).
 _NO_ACTION_STEP = 2**62
@@ -82,6 +88,8 @@ SYMPATHETIC_AV_DECREMENT = 0.5
 SYMPATHETIC_AV_ERP = 0.45
 
 _AF_FOCI = ("af_1", "af_2", "af_3", "af_4", "af_5")
+#: The lead timing of the default anatomy, per ionic model (measured once per process).
+_DEFAULT_LEAD_TIMING: dict[IonicModel, LeadTiming] = {}
 # (first sample, condition, exercise time base ms, EMI time base ms, condition version)
 _Segment = tuple[int, Condition, float, float, int]
 _Piece = tuple[int, int, Condition, float, float, int]
@@ -279,6 +287,19 @@ class Heart:
         self._sps = self._sample_us // DT_US
         self._samples_per_block = BLOCK_MS * 1000 // self._sample_us
         self.anatomy = anatomy if anatomy is not None else build_heart()
+        if anatomy is None and model in _DEFAULT_LEAD_TIMING:
+            timing = _DEFAULT_LEAD_TIMING[model]
+        else:
+            timing = measure_lead_timing(
+                self.anatomy,
+                model,
+                dt_us=DT_US,
+                site_current_per_ms=SITE_CURRENT_PER_MS,
+                site_stim_steps=SITE_STIM_STEPS,
+            )
+            if anatomy is None:
+                _DEFAULT_LEAD_TIMING[model] = timing
+        self._lead_timing = timing
         lm = self.anatomy.landmarks
         self._cells = {k: np.array(v, dtype=np.intp) for k, v in lm.items()}
         self._sentinel_names: list[str] = []
@@ -338,6 +359,12 @@ class Heart:
     def condition(self) -> Condition:
         """The condition in force now."""
         return self._s.cond
+
+    @property
+    def lead_timing(self) -> LeadTiming:
+        """Conduction times between this heart's sites and its lead sites (see
+        :mod:`devicetwin.heart.lead_timing`), which the AV path's exits are scheduled with."""
+        return self._lead_timing
 
     @property
     def n_cells(self) -> int:
@@ -734,7 +761,10 @@ class Heart:
         if self._av_block_now(step):
             return
         erp = self._av_erp_ms()
-        delay = c.av_delay_ms * (1.0 - SYMPATHETIC_AV_DELAY * s.tone)
+        # av_delay_ms is at the leads (RA pace to RV lead activation): the node's own delay is
+        # what the conduction from the RA lead to here and from the His to the RV lead leaves
+        node_ms = max(0.0, c.av_delay_ms - self._lead_timing.av_offset_us / 1000.0)
+        delay = node_ms * (1.0 - SYMPATHETIC_AV_DELAY * s.tone)
         if s.av_last_exit is not None:
             r_ms = (step - s.av_last_exit) * DT_US / 1000.0
             if r_ms < erp:
@@ -743,11 +773,13 @@ class Heart:
                 return
             decrement = c.av_decrement_ms * (1.0 - SYMPATHETIC_AV_DECREMENT * s.tone)
             delay += decrement * math.exp(-(r_ms - erp) / c.av_recovery_ms)
-        exit_step = step + round((delay - STIM_LATENCY_MS) * STEPS_PER_MS)
+        exit_step = step + max(1, round(delay * STEPS_PER_MS))
         s.av_inflight = ("ante", exit_step)
         self._push(exit_step, "av_exit", ("ante", exit_step))
 
-    def _av_retrograde(self, step: int) -> None:
+    def _av_retrograde(self, step: int, from_us: int) -> None:
+        """A ventricular activation reached the RV lead at ``step``; ``from_us`` is when the
+        VA time counts from (the onset of the RV pace that captured, else the activation)."""
         s = self._s
         c = s.cond
         if not c.retrograde:
@@ -762,7 +794,11 @@ class Heart:
         if step < s.av_last_retro_entry + c.va_erp_ms * STEPS_PER_MS:
             return
         s.av_last_retro_entry = step
-        exit_step = step + round((c.va_conduction_ms - STIM_LATENCY_MS) * STEPS_PER_MS)
+        # va_conduction_ms is at the leads: the exit comes early by the conduction from the
+        # AV-nodal entry to the RA lead, so that the RA lead activates va_conduction_ms after
+        # from_us (at the earliest one step from now)
+        at_ra_lead = round((from_us + c.va_conduction_ms * 1000.0) / DT_US)
+        exit_step = max(step + 1, at_ra_lead - self._lead_timing.av_entry_to_ra_lead_us // DT_US)
         s.av_inflight = ("retro", exit_step)
         self._push(exit_step, "av_exit", ("retro", exit_step))
 
@@ -812,7 +848,9 @@ class Heart:
                 c = s.cond
                 self._clock("escape", step + int(60000.0 / c.escape_rate_bpm * STEPS_PER_MS))
         elif name in SITES:
-            self._capture(name, step, events)
+            paced_us = self._capture(name, step, events)
+            if name == "RV":  # the reference of the VA time at the leads
+                self._av_retrograde(step, step * DT_US if paced_us is None else paced_us)
         else:  # a Purkinje-muscle junction
             origin = s.his_origin if step - s.his_step <= 150 * STEPS_PER_MS else Origin.CONDUCTED
             self._chamber(Chamber.V, origin, step, events)
@@ -827,18 +865,18 @@ class Heart:
 
     def _chamber(
         self, chamber: Chamber, origin: Origin, step: int, events: list[Activation]
-    ) -> bool:
+    ) -> None:
         s = self._s
         last = s.last_event.get(chamber)
         if last is not None and step - last < LOCKOUT_MS[chamber] * STEPS_PER_MS:
-            return False
+            return
         s.last_event[chamber] = step
         events.append(Activation(step * DT_US, chamber, origin))
-        if chamber is Chamber.V:
-            self._av_retrograde(step)
-        return True
 
-    def _capture(self, site: str, step: int, events: list[Activation]) -> None:
+    def _capture(self, site: str, step: int, events: list[Activation]) -> int | None:
+        """The cells of the lead at ``site`` activated at ``step``: a pending pace there
+        captured, or a wave from elsewhere reached them. Returns the captured pace's onset
+        (microseconds), else None."""
         s = self._s
         chamber = _site_chamber(site)
         for pending in s.paces:
@@ -854,12 +892,11 @@ class Heart:
                 last = s.last_event.get(chamber)
                 if last is None or step - last >= LOCKOUT_MS[chamber] * STEPS_PER_MS:
                     s.last_event[chamber] = step
-                    if chamber is Chamber.V:
-                        self._av_retrograde(step)
                 self._prune_paces()
-                return
+                return p.t_us
         # the electrode's cell activated by a wave that started elsewhere
         self._chamber(chamber, Origin.ECTOPIC, step, events)
+        return None
 
     def _threshold_factor(self, step: int) -> float:
         c = self._s.cond

@@ -26,7 +26,9 @@ from hil.devices.contract import (
     RealtimeLink,
     read_key_file,
 )
-from hil.devices.registry import DeviceOptions
+from hil.devices.registry import DeviceOptions, exec_argv
+from hil.emulator import start_device
+from hil.emulator.device import start_program
 from hil.errors import ConfigError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
@@ -63,12 +65,15 @@ class BinaryDevice:
                 f"a corrupt parameter store can only be staged on the emulated host device, "
                 f"not {spec!r}", name="device", value=spec, expected="emulated")
         if target is not None:
-            from hil.emulator import start_device
-
             self._emulated = start_device(target, fault,  # type: ignore[arg-type]
                                           corrupt_store=corrupt_store)
             url = self._emulated.url
             key = key or DEV_KEY
+        elif (program := exec_argv(spec)) is not None:
+            self._emulated = start_program(program)
+            url = self._emulated.url
+            if key is None and os.environ.get("DEVICETWIN_KEY_FILE"):
+                key = read_key_file(os.environ["DEVICETWIN_KEY_FILE"])
         else:
             url = spec
             if key is None and os.environ.get("DEVICETWIN_KEY_FILE"):

@@ -119,7 +119,9 @@ class DeviceUnderTest(Protocol):
     capabilities: Capabilities
 
     def program(self, programming: Programming) -> None:
-        """Send the whole programming; raises if the device refuses it."""
+        """Send the whole programming (raises if the device refuses it); a device that is not
+        programmed over the wire takes it as the programming it runs (the bench senses at its
+        sensitivities and paces the heart with its outputs)."""
 
     def program_raw(self, params: dict[str, int]) -> Nack | None:
         """Send wire values as given: None when accepted, else the device's NACK."""

@@ -2,7 +2,9 @@
 
 ``events+socket://lab-pc:7000`` is an event-level device on a socket; ``analog+emulated`` the
 analog bench (electrograms out of an AWG, paces back through a scope); a plain URL or
-``emulated``/``qemu`` a device of the binary protocol. As pyserial's ``serial_for_url`` finds the
+``emulated``/``qemu`` a device of the binary protocol. ``exec:<program> [arguments]`` runs a
+program as the device, its stdin and stdout the link (``events+exec:./build/fw --ddd`` for a
+firmware team's host build of event-level firmware). As pyserial's ``serial_for_url`` finds the
 module of a URL scheme, :func:`open_device` imports the kind's module on first use and calls its
 ``open_device(target, options)``; adding a kind is one module with that function and one line in
 :data:`KINDS`.
@@ -11,6 +13,7 @@ module of a URL scheme, :func:`open_device` imports the kind's module on first u
 from __future__ import annotations
 
 import importlib
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -53,6 +56,22 @@ class DeviceOptions:
     instruments: Mapping[str, str] = field(default_factory=dict)
     profile: Mapping[str, object] = field(default_factory=dict)
     timeout_s: float = 5.0
+
+
+EXEC_PREFIX = "exec:"
+
+
+def exec_argv(target: str) -> list[str] | None:
+    """The command line of an ``exec:<program> [arguments]`` target (a program run as a device,
+    its stdin and stdout the link), or None for any other target."""
+    if not target.startswith(EXEC_PREFIX):
+        return None
+    try:
+        return shlex.split(target[len(EXEC_PREFIX):])
+    except ValueError as err:
+        raise ConfigError(f"cannot split the command line of {target!r}: {err}", name="device",
+                          value=target, expected="exec:<program> [arguments], shell quoting",
+                          source="--device") from err
 
 
 def split_url(url: str) -> tuple[str, str]:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import tty
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -86,10 +86,10 @@ class EmulatedDevice:
         The executable or ELF image that runs.
     """
 
-    def __init__(self, target: Target, fault: str | None, program: Path,
+    def __init__(self, target: Target | Literal["program"], fault: str | None, program: Path,
                  proc: subprocess.Popen[bytes], url: str, log_path: Path,
                  keep_fd: int | None) -> None:
-        self.target: Target = target
+        self.target = target
         self.fault = fault
         self.program = program
         self.url = url
@@ -268,6 +268,41 @@ def _boot_qemu_guest(dev: EmulatedDevice, port: int, deadline: float) -> None:
                     expected="the firmware's ready banner",
                 )
             time.sleep(0.001)
+
+
+def start_program(argv: Sequence[str]) -> EmulatedDevice:
+    """Run any device program with its stdin and stdout on a new pseudo-terminal (the bench
+    opens the other side, the returned ``url``); its stderr is the console. This is how a
+    firmware team's host build becomes a device (``exec:`` device URLs).
+
+    Raises
+    ------
+    DeviceStartError
+        When the program cannot be started (not found, not executable).
+    """
+    if not argv:
+        raise DeviceStartError("exec: names no program", name="exec", value="",
+                               expected="exec:<program> [arguments]")
+    fd, name = tempfile.mkstemp(prefix="devicetwin-program-", suffix=".log")
+    os.close(fd)
+    log_path = Path(name)
+    master, slave = os.openpty()
+    try:
+        tty.setraw(master)
+        tty.setraw(slave)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(list(argv), stdin=master, stdout=master, stderr=log,
+                                    close_fds=True, preexec_fn=_child_setup())
+    except OSError as err:
+        os.close(slave)
+        log_path.unlink(missing_ok=True)
+        raise DeviceStartError(f"cannot start device program {argv[0]!r}: {err.strerror}",
+                               name="exec", value=argv[0],
+                               expected="an executable program") from err
+    finally:
+        os.close(master)
+    return EmulatedDevice("program", None, Path(argv[0]), proc, os.ttyname(slave), log_path,
+                          slave)
 
 
 def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = None,

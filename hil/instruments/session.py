@@ -16,16 +16,15 @@ and the scope's record together.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from devicetwin.pacemaker import MarkerEvent, MarkerKind, Programming
+from devicetwin.pacemaker import Programming
 from firmware_bridge.client import ProgramParams, param_pairs
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.messages import (
@@ -106,29 +105,6 @@ def detect_pulses(volts: npt.NDArray[np.float64], t0_s: float, dt_s: float, thre
               if volts[end - 1] != volts[end] else 0)
         width = ((end - 1 + float(f1)) - (k0 + float(f0))) * dt_s
         out.append((t_lead, amp, width))
-    return out
-
-
-def monitor_events(device: Sequence[MarkerEvent], twin: Sequence[MarkerEvent],
-                   tolerance_ms: float) -> list[MarkerEvent]:
-    """What the monitors judge on the instrument path: the device's paces as the scope saw them
-    (times, amplitude, width) with the pace flags (safety, magnet, triggered, ...) of the twin's
-    pace of the same kind nearest in time within ``tolerance_ms``, plus the twin's non-pace
-    markers. A scope sees neither senses nor why a pace came; the twin saw the device's samples.
-    """
-    twin_paces: dict[MarkerKind, list[MarkerEvent]] = {}
-    for e in twin:
-        if e.kind.is_pace:
-            twin_paces.setdefault(e.kind, []).append(e)
-    out: list[MarkerEvent] = [e for e in twin if not e.kind.is_pace]
-    tol_us = tolerance_ms * 1000.0
-    for e in device:
-        cands = twin_paces.get(e.kind, [])
-        best = min(cands, key=lambda c: abs(c.t_us - e.t_us), default=None)
-        if best is not None and abs(best.t_us - e.t_us) <= tol_us:
-            e = dataclasses.replace(e, flags=best.flags)
-        out.append(e)
-    out.sort(key=lambda e: e.t_us)
     return out
 
 

@@ -46,7 +46,14 @@ from devicetwin.pacemaker import (
     interval_ms,
     state_programming,
 )
-from hil.devices import DeviceIdentity, DeviceOptions, DeviceUnderTest, open_device, split_url
+from hil.devices import (
+    Capabilities,
+    DeviceIdentity,
+    DeviceOptions,
+    DeviceUnderTest,
+    open_device,
+    split_url,
+)
 from hil.devices.contract import not_capable
 from hil.errors import ConfigError, HilError
 from hil.instruments.session import VISA_REALTIME
@@ -108,6 +115,8 @@ class RunResult:
     realtime_factor: float
     wall_s: float
     outcomes: Outcomes
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    """What the device can do and shows: conformance and the monitors judged ``reports``."""
     out_dir: Path | None = None
     artefacts: dict[str, Path] = field(default_factory=dict)
     realtime: dict[str, Any] | None = None  # real-time measurements (hil.session.realtime)
@@ -178,6 +187,8 @@ class RunResult:
                 "record_s": self.loop.stats.record_s,
             },
             "device": self.device.to_dict(),
+            "device_capabilities": self.capabilities.to_dict(),
+            "judged_kinds": sorted(k.name for k in self.capabilities.reports),
             **({"realtime": self.realtime} if self.realtime is not None else {}),
         }
 
@@ -358,7 +369,7 @@ def run_scenario(
                 setup_criteria.append(Criterion(
                     "device.power_on_reset_after_corrupt_store",
                     state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
-            elif dev.capabilities.programmable:
+            else:  # sent over the wire, or declared to a device that runs it unprogrammed
                 dev.program(programming)
             # the record starts once the device answered: an unreachable device leaves no
             # empty record behind, only a summary that says why (_write_stopped_summary)
@@ -389,6 +400,7 @@ def run_scenario(
                 output.interrupted = str(err)
                 output.end_us = loop.now_us
             identity = dev.identity
+            capabilities = dev.capabilities
     except BaseException as err:
         # stopped before the loop could run (unreachable device, refused programming, a
         # signal): no record, a summary that says why, then the error goes on to the caller
@@ -405,13 +417,14 @@ def run_scenario(
                 recorder.close()
     with shielded():  # judging and writing the evidence finish even if a signal arrives now
         return _judge_run(scenario, programming, identity, output, loop, setup_criteria,
-                          start_state, via, out, recorder, wall0)
+                          start_state, capabilities, out, recorder, wall0)
 
 
 def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIdentity,
                output: LoopOutput, loop: LockstepLoop | RealtimeLoop,
-               setup_criteria: list[Criterion], start_state: DeviceState, via: str,
-               out: Path | None, recorder: SessionRecorder | None, wall0: float) -> RunResult:
+               setup_criteria: list[Criterion], start_state: DeviceState,
+               capabilities: Capabilities, out: Path | None, recorder: SessionRecorder | None,
+               wall0: float) -> RunResult:
     """Score a finished (or cut short) loop and write its evidence."""
     end_us = output.end_us
     rt_criteria: list[Criterion] = []
@@ -420,13 +433,10 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
         scenario, rt_criteria, rt_summary = realtime_judgement(scenario, loop.rt)
     twin_events = output.twin_events
     monitored = output.device_events
-    if via == "visa":  # the instruments see paces only: match paces; the monitors get the
-        # device's paces with the twin's senses and pace flags (hil.instruments.session)
-        from hil.instruments.session import monitor_events
-
-        twin_events = [e for e in twin_events if e.kind.is_pace]
-        monitored = monitor_events(output.device_events, output.twin_events,
-                                   scenario.tolerance_ms)
+    # judge what the device shows: a device that reports paces only is matched on paces, and
+    # only the monitors that need nothing else judge it (devicetwin.conformance.run_monitors)
+    reports = capabilities.reports
+    twin_events = [e for e in twin_events if e.kind in reports]
     # the scenario's tolerance in whole microseconds: 2.5 ms is 2500 us, not 2 or 3 ms
     tolerance_us = round(scenario.tolerance_ms * 1000)
     conf = match(output.device_events, twin_events,
@@ -435,7 +445,7 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
     running = state_programming(start_state) or programming
     monitors = run_monitors(monitored, timing_limits(running, tolerance_us),
                             activations=activations_for_monitors(output.heart_events),
-                            end_us=end_us)
+                            end_us=end_us, reported=reports)
     outcomes = compute_outcomes(
         output.heart_events, [e for e in output.device_events if e.kind.is_pace],
         OutcomeSettings.for_programming(running, end_us, scenario.tolerance_ms))
@@ -445,7 +455,7 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
         criteria=(setup_criteria + _judge(scenario, conf, monitors, outcomes)
                   + _outcome_criteria(scenario, outcomes) + rt_criteria),
         realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
-        out_dir=out, realtime=rt_summary,
+        out_dir=out, realtime=rt_summary, capabilities=capabilities,
     )
     if out is not None and recorder is not None:
         from hil.reports.evidence import write_evidence

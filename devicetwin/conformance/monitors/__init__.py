@@ -25,8 +25,8 @@ from devicetwin.conformance.monitors.rates import lower_rate, upper_rate
 from devicetwin.conformance.monitors.refractory import refractory
 from devicetwin.conformance.statistics import SignedStats
 from devicetwin.conformance.stream import Activation, ActivationArrays, EventArrays
-from devicetwin.conformance.verdicts import Verdict, judge
-from devicetwin.pacemaker.markers import MarkerEvent
+from devicetwin.conformance.verdicts import Verdict, judge, not_applicable
+from devicetwin.pacemaker.markers import MarkerEvent, MarkerKind
 
 Monitor = Callable[[MonitorContext], MonitorResult]
 
@@ -35,6 +35,11 @@ MONITORS: tuple[Monitor, ...] = (
     lower_rate, upper_rate, av_delay, refractory, pmt, crosstalk, noise_reversion, atr,
     pvc_response, loss_of_capture, far_field,
 )
+
+#: The monitors that judge a device from its paces alone (with the heart's ground truth); every
+#: other monitor reads senses, refractory senses or markers, and needs a device that reports them.
+PACES_SUFFICE: frozenset[str] = frozenset({"upper_rate", "loss_of_capture"})
+FULL_MARKERS: frozenset[MarkerKind] = frozenset(MarkerKind)
 
 #: Which monitor's hazard measurements decide each hazard.
 HAZARD_MONITOR: dict[Hazard, str] = {
@@ -93,6 +98,7 @@ def run_monitors(
     *,
     activations: Sequence[Activation] | None = None,
     end_us: int | None = None,
+    reported: frozenset[MarkerKind] = FULL_MARKERS,
 ) -> MonitorReport:
     """Run every monitor on the device's marker stream and judge the measurements.
 
@@ -107,16 +113,26 @@ def run_monitors(
         far-field oversensing; improves crosstalk).
     end_us:
         End of the session in microseconds; lets the lower-rate monitor judge a final silence.
+    reported:
+        The marker kinds the device reports. A device that does not report every kind is
+        judged only by the monitors of ``PACES_SUFFICE``; the others are not applicable (a
+        device that shows no senses is never blamed for what only senses could show).
     """
     ev = EventArrays.of(device)
     acts = ActivationArrays.from_activations(activations) if activations is not None else None
     ctx = MonitorContext.build(ev, limits, acts, end_us)
     results: dict[str, MonitorResult] = {}
     verdicts: list[Verdict] = []
+    partial = sorted(k.name for k in FULL_MARKERS - reported)
     for monitor in MONITORS:
         res = monitor(ctx)
         results[res.name] = res
-        verdicts.extend(judge(m) for m in res.measurements)
+        if partial and res.name not in PACES_SUFFICE:
+            verdicts.extend(
+                not_applicable(m, f"the device does not report {', '.join(partial)}")
+                for m in res.measurements)
+        else:
+            verdicts.extend(judge(m) for m in res.measurements)
     by_name = {v.name: v for v in verdicts}
     hazards: dict[Hazard, HazardFinding] = {}
     for hazard, mon in HAZARD_MONITOR.items():

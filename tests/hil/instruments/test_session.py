@@ -129,19 +129,3 @@ def test_connection_programs_interrogates_and_gets_refusals() -> None:
             dev.tick(0, np.zeros(1, np.int16), np.zeros(1, np.int16), np.zeros(1, np.int16))
 
 
-def test_monitor_events_take_the_twins_flags_and_senses() -> None:
-    from devicetwin.pacemaker import Chamber, MarkerEvent, PaceFlag
-    from hil.instruments.session import monitor_events
-
-    device = [MarkerEvent(1_000_001, Chamber.V, MarkerKind.VP, 3500, 400),
-              MarkerEvent(2_000_000, Chamber.V, MarkerKind.VP, 3500, 400)]
-    twin = [MarkerEvent(1_000_000, Chamber.V, MarkerKind.VP, 3500, 400, PaceFlag.MAGNET),
-            MarkerEvent(1_500_000, Chamber.V, MarkerKind.VS),
-            MarkerEvent(2_030_000, Chamber.V, MarkerKind.VP, 3500, 400, PaceFlag.SAFETY)]
-    got = monitor_events(device, twin, tolerance_ms=8.0)
-    assert [(e.t_us, e.kind, e.flags) for e in got] == [
-        (1_000_001, MarkerKind.VP, PaceFlag.MAGNET),  # the scope's time, the twin's flag
-        (1_500_000, MarkerKind.VS, PaceFlag.NONE),  # the twin's sense
-        (2_000_000, MarkerKind.VP, PaceFlag.NONE),  # 30 ms from the twin's: no flag taken
-    ]
-    assert got[0].amplitude_mv == 3500

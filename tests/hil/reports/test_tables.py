@@ -14,6 +14,7 @@ import pytest
 from devicetwin.conformance import SignedStats
 from devicetwin.outcomes import UNITS
 from devicetwin.pacemaker import DeviceState, MarkerEvent, MarkerKind
+from hil.devices import Capabilities
 from hil.reports.evidence import junit_cases, junit_suite_properties
 from hil.reports.html import render_report
 from hil.reports.junit import JUnitSuite, write_junit
@@ -53,7 +54,7 @@ def run() -> RunResult:
                          e.flags) for e in r.loop.device_events]
     r = _judge_run(scenario, r.programming, r.device,
                    dataclasses.replace(r.loop, device_events=early), None,  # type: ignore[arg-type]
-                   [], DeviceState.PERMANENT, "bridge", None, None, 0.0)
+                   [], DeviceState.PERMANENT, Capabilities(), None, None, 0.0)
     values = r.outcomes.values()
     extra = [Criterion("outcome.ventricular_paced_percent", False,
                        values["ventricular_paced_percent"], "<= 50", "A-2"),

@@ -11,6 +11,7 @@ import pytest
 
 from devicetwin.conformance import VerdictStatus
 from devicetwin.pacemaker import DeviceState, MarkerEvent, MarkerKind
+from hil.devices import Capabilities
 from hil.errors import HilError
 from hil.scenarios import parse_scenario
 from hil.session.runner import Criterion, RunResult, _judge_run, run_scenario, timing_limits
@@ -43,7 +44,7 @@ def rejudged(run: RunResult, tolerance_ms: float, shift_us: int) -> RunResult:
     output = dataclasses.replace(run.loop, device_events=moved)
     scenario = parse_scenario(SCENARIO.format(tolerance_ms=tolerance_ms))
     return _judge_run(scenario, run.programming, run.device, output, None,  # type: ignore[arg-type]
-                      [], DeviceState.PERMANENT, "bridge", None, None, 0.0)
+                      [], DeviceState.PERMANENT, Capabilities(), None, None, 0.0)
 
 
 def test_clean_run_matches_everything(clean: RunResult) -> None:
