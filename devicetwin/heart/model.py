@@ -110,6 +110,10 @@ _CLOCK_STREAMS = {
 }
 
 
+#: Condition fields that are lists of events counted from the change that sets them.
+_FIRE_WHEN_GIVEN = frozenset({"pac_times_ms", "pvc_times_ms", "emi_bursts"})
+
+
 @dataclass(frozen=True, slots=True)
 class HeartOutput:
     """What one :meth:`Heart.advance` produced.
@@ -385,7 +389,7 @@ class Heart:
         old = self._s.cond
         self._s.cond = self._changed(condition, changes)
         self._s.cond_version = next(self._versions)
-        self._start_condition(self._tissue.step, old)
+        self._start_condition(self._tissue.step, old, frozenset(changes))
         self._sync_fast()
 
     def schedule(self, t_us: int, condition: Condition | str | None = None, **changes: Any) -> None:
@@ -561,12 +565,18 @@ class Heart:
         base = self._s.cond if condition is None else self._resolve(condition)
         return base.with_changes(**changes) if changes else base
 
-    def _start_condition(self, step: int, old: Condition | None) -> None:
+    def _start_condition(self, step: int, old: Condition | None,
+                         given: frozenset[str] = frozenset()) -> None:
+        """Start what a condition change starts. Event lists named in the change (``given``:
+        PAC/PVC times, EMI bursts) fire again even when equal to the ones in force: a second
+        identical "one PVC now" is a second PVC."""
         s = self._s
         c = s.cond
+        again = given & _FIRE_WHEN_GIVEN
 
         def changed(*names: str) -> bool:
-            return old is None or any(getattr(old, n) != getattr(c, n) for n in names)
+            return old is None or any(n in again or getattr(old, n) != getattr(c, n)
+                                      for n in names)
 
         t_ms = step * DT_US / 1000.0
         for feature, names in _TIME_BASES.items():
@@ -647,7 +657,7 @@ class Heart:
                 old = s.cond
                 s.cond = new
                 s.cond_version = next(self._versions)
-                self._start_condition(step, old)
+                self._start_condition(step, old, frozenset(fields))
 
     def _prune_paces(self) -> None:
         s = self._s
