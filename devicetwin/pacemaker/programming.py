@@ -208,6 +208,10 @@ class Programming:
     pmt_pvarp_ms: int = 500
     detection_dead_time_ms: int = 50
     allow_temporary_modes: bool = field(default=False, repr=False, compare=False)
+    device_defined: bool = False
+    """The programming a device runs by its own definition (a device not programmed over the
+    wire, described by a device profile): its values may lie off the PACEMAKER grid, and are
+    held instead to physical sense (``DEVICE_LIMITS``) and to the cross-parameter rules."""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -285,6 +289,38 @@ def _on_grid(spec: ParameterSpec, value: Any) -> bool:
     return any(v is not None and round(v * 1000) == thousandths for v in values)
 
 
+#: Physical sense of a device-defined value, by unit: (lowest, highest). The pulse limits are
+#: the heart's (``devicetwin.heart.pacing``: 25 V, 30-5000 us); rates and intervals span any
+#: pacemaker's hardware.
+DEVICE_LIMITS: dict[str, tuple[float, float]] = {
+    "ppm": (20.0, 250.0), "ms": (0.0, 3000.0), "V": (0.1, 25.0), "mV": (0.1, 20.0),
+    "%": (0.0, 100.0), "cycles": (1.0, 100.0), "s": (1.0, 600.0), "min": (1.0, 600.0),
+    "": (1.0, 16.0),
+}
+_PULSE_WIDTH_MS = (0.03, 5.0)
+
+
+def _check_physical(name: str, spec: ParameterSpec, value: Any) -> None:
+    """A device-defined value: the right type, finite, and within ``DEVICE_LIMITS``."""
+    if value is None:
+        if None not in spec.values:
+            raise _fail(name, value, f"a value (Off is not possible for {name})")
+        return
+    if spec.kind in (Kind.BOOL, Kind.ENUM):
+        if not _on_grid(spec, value):
+            raise _fail(name, value, spec.allowed)
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(name, value, f"a finite number in {spec.unit}")
+    if spec.kind is Kind.INT and not isinstance(value, int):
+        raise _fail(name, value, f"a whole number of {spec.unit}")
+    low, high = _PULSE_WIDTH_MS if name.endswith("pulse_width_ms") else DEVICE_LIMITS.get(
+        spec.unit, (0.0, math.inf))
+    if not low <= value <= high:
+        raise _fail(name, value, f"a device-defined value in {low:g}..{high:g} {spec.unit} "
+                                 "(physical sense; the PACEMAKER grid does not apply)")
+
+
 def _validate(prog: Programming) -> None:
     mode = prog.mode
     if not isinstance(mode, Mode):
@@ -296,7 +332,9 @@ def _validate(prog: Programming) -> None:
         if name == "mode":
             continue
         value = getattr(prog, name)
-        if not _on_grid(spec, value):
+        if prog.device_defined:
+            _check_physical(name, spec, value)
+        elif not _on_grid(spec, value):
             raise _fail(name, value, spec.allowed)
         if not spec.applies_to(mode) and value != spec.nominal:
             where = ", ".join(m.value for m in Mode if m in spec.modes)

@@ -2,13 +2,13 @@
 
 from hil.scenarios.loader import (
     LIBRARY_DIR,
-    ScenarioError,
     library_names,
     load_scenario,
     parse_scenario,
     resolve,
 )
 from hil.scenarios.model import HAZARDS, Expectations, Scenario, TimelineEntry
+from hil.scenarios.toml_reader import ScenarioError
 
 __all__ = [
     "HAZARDS",

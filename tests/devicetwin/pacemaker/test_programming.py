@@ -364,3 +364,20 @@ def test_close_names_ignore_case_and_keep_only_near_ties() -> None:
     assert close_names("Lower_Rate_PPM", PARAMETERS) == ["lower_rate_ppm"]
     assert close_names("lower_rate_pmm", PARAMETERS) == ["lower_rate_ppm"]
     assert close_names(5, PARAMETERS) == [] and did_you_mean("zzz", PARAMETERS) == ""
+
+
+def test_device_defined_programming_may_leave_the_grid_but_not_physical_sense() -> None:
+    """A student DDD firmware: URL 67 ppm (off the 5 ppm grid), a 5 ms pulse (above 1.9 ms)."""
+    from devicetwin.pacemaker import Mode, Programming, ProgrammingError
+
+    p = Programming(mode=Mode.DDD, upper_rate_ppm=67, ventricular_pulse_width_ms=5.0,
+                    fixed_av_delay_ms=143, device_defined=True)
+    assert p.uri_ms == 896  # A-1: 60000 / 67 = 895.5 -> 896
+    with pytest.raises(ProgrammingError, match="upper_rate_ppm"):
+        Programming(mode=Mode.DDD, upper_rate_ppm=67)  # the same on the grid is refused
+    with pytest.raises(ProgrammingError, match="physical sense"):
+        Programming(mode=Mode.DDD, ventricular_pulse_width_ms=6.0, device_defined=True)
+    with pytest.raises(ProgrammingError, match="physical sense"):
+        Programming(mode=Mode.DDD, lower_rate_ppm=7, device_defined=True)
+    with pytest.raises(ProgrammingError, match="TARP"):  # the cross rules still hold
+        Programming(mode=Mode.DDD, upper_rate_ppm=150, pvarp_ms=350, device_defined=True)

@@ -17,7 +17,7 @@ from hil.emulator.errors import DeviceCrashedError, FirmwareBuildError, UnknownF
 from hil.errors import ConfigError, DeviceUnavailableError, HilError
 from hil.exitcodes import ExitCode, exit_code_for
 from hil.instruments.errors import InstrumentConnectionError
-from hil.scenarios.loader import ScenarioError
+from hil.scenarios import ScenarioError
 
 
 def refused_url() -> str:
