@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devicetwin import __version__
+from hil.devices.profile import DeviceProfile, load_profile
 from hil.exitcodes import EPILOG, ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, signal_of, signals_as_interrupts
 
@@ -42,7 +43,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
                               key=_key(args), progress=lambda t_us: bar.update(t_us / 1e6),
                               realtime=args.realtime, realtime_options=_rt_options(args),
-                              via=args.via, instruments={
+                              via=args.via, profile=_profile(args), instruments={
                                   k: v for k in ("awg", "scope", "analyzer")
                                   if (v := getattr(args, k)) is not None})
     print(run_summary(result))
@@ -61,6 +62,11 @@ def _rt_options(args: argparse.Namespace) -> RealtimeOptions | None:
     from hil.session.realtime import RealtimeOptions
 
     return RealtimeOptions(lead_ms=args.lead_ms)
+
+
+def _profile(args: argparse.Namespace) -> DeviceProfile | None:
+    path = getattr(args, "device_profile", None)
+    return None if path is None else load_profile(path)
 
 
 def _key(args: argparse.Namespace) -> bytes | None:
@@ -86,24 +92,29 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     from hil.suite import expand, run_suite, suite_exit_code
 
     paths = expand(args.scenarios)
+    _profile(args)  # a bad profile is a configuration error before any run starts
     with Progress(len(paths), "suite", "runs") as bar:
         entries = run_suite(paths, device=args.device, jobs=args.jobs, out_dir=args.out,
-                            on_done=lambda e, done, total: bar.update(done))
+                            on_done=lambda e, done, total: bar.update(done),
+                            profile=args.device_profile)
     print(suite_summary(entries))
     return suite_exit_code(entries)
 
 
 def _cmd_mutants(args: argparse.Namespace) -> int:
-    from hil.emulator.faults import fault_names
+    from hil.devices.registry import seeded_faults
     from hil.progress import Progress
     from hil.reports.console import mutant_summary
     from hil.suite import expand, mutant_table, run_suite, suite_exit_code, write_json
 
     paths = expand(args.scenarios)
-    faults: list[str | None] = [None, *fault_names()]
+    profile = _profile(args)
+    url = profile.url if profile is not None else args.device
+    faults: list[str | None] = [None, *seeded_faults(url)]
     with Progress(len(paths) * len(faults), "mutants", "runs") as bar:
         entries = run_suite(paths, device=args.device, faults=faults, jobs=args.jobs,
-                            on_done=lambda e, done, total: bar.update(done))
+                            on_done=lambda e, done, total: bar.update(done),
+                            profile=args.device_profile)
     table = mutant_table(entries)
     print(mutant_summary(table["faults"], [p.stem for p in paths]))
     print(f"clean firmware passed every scenario: {table['clean_passed']}")
@@ -207,6 +218,9 @@ def _device_args(p: argparse.ArgumentParser) -> None:
                    help="emulated (host firmware), qemu, or a device URL (default: emulated)")
     p.add_argument("--key-file", type=Path, default=None,
                    help="device key file (64 hex digits) for therapy commands")
+    p.add_argument("--device-profile", type=Path, default=None,
+                   help="a device profile (TOML: URL, what the device reports, the programming "
+                        "it runs; docs/devices.md); its URL replaces --device")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hil.devices.profile import load_profile
 from hil.exitcodes import ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, shielded, signal_of
 from hil.scenarios import library_names, load_scenario, resolve
@@ -32,7 +33,8 @@ class SuiteEntry:
     exit_code: int = 0  # hil.exitcodes: what this run alone would have exited with
 
 
-def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> SuiteEntry:
+def _run_one(path: str, device: str, fault: str | None, out_dir: str | None,
+             profile: str | None = None) -> SuiteEntry:
     from hil.session.runner import run_scenario
 
     t0 = time.perf_counter()
@@ -41,7 +43,8 @@ def _run_one(path: str, device: str, fault: str | None, out_dir: str | None) -> 
         return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0, 0.0, "not started")
     try:
         result = run_scenario(scenario, device, fault=fault,
-                              out_dir=Path(out_dir) if out_dir else None)
+                              out_dir=Path(out_dir) if out_dir else None,
+                              profile=load_profile(profile) if profile else None)
     except Exception as err:  # a run that cannot even start is a failed entry, not a crash
         return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
                           f"{type(err).__name__}: {err}",
@@ -98,6 +101,7 @@ def run_suite(
     jobs: int | None = None,
     out_dir: Path | None = None,
     on_done: Callable[[SuiteEntry, int, int], None] | None = None,
+    profile: Path | None = None,
 ) -> list[SuiteEntry]:
     """Run every scenario against every firmware variant, ``jobs`` processes at a time."""
     work = [(str(p), f) for f in faults for p in paths]
@@ -110,7 +114,8 @@ def run_suite(
         return str(out_dir / (fault or "clean") / Path(path).stem)
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_run_one, p, device, f, target(p, f)) for p, f in work]
+        futures = [pool.submit(_run_one, p, device, f, target(p, f),
+                               str(profile) if profile else None) for p, f in work]
         try:
             for fut in as_completed(futures):
                 entry = fut.result()

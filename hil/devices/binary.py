@@ -27,7 +27,7 @@ from hil.devices.contract import (
     read_key_file,
 )
 from hil.devices.registry import DeviceOptions, exec_argv
-from hil.emulator import start_device
+from hil.emulator import fault_names, start_device
 from hil.emulator.device import start_program
 from hil.errors import ConfigError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
@@ -194,3 +194,8 @@ def open_device(target: str, options: DeviceOptions) -> BinaryDevice:
     """The registry's entry: a binary-protocol device at ``target``."""
     return BinaryDevice(target, fault=options.fault, key=options.key,
                         timeout_s=options.timeout_s, corrupt_store=options.corrupt_store)
+
+
+def seeded_faults() -> list[str]:
+    """The reference firmware's seeded faults (``hil/firmware/src/fw_faults.h``)."""
+    return list(fault_names())

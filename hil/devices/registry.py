@@ -89,6 +89,15 @@ def split_url(url: str) -> tuple[str, str]:
     return DEFAULT_KIND, url
 
 
+def seeded_faults(url: str) -> list[str]:
+    """The seeded-fault variants of the emulated firmware of ``url``'s kind (a kind's module
+    lists them in ``seeded_faults()``; none for kinds without an emulated firmware)."""
+    kind, _ = split_url(url)
+    module = importlib.import_module(KINDS[kind])
+    lister = getattr(module, "seeded_faults", None)
+    return list(lister()) if lister is not None else []
+
+
 def open_device(url: str, options: DeviceOptions | None = None) -> DeviceUnderTest:
     """Open and identify the device at ``url`` (see the module docstring)."""
     kind, target = split_url(url)

@@ -7,6 +7,7 @@ evidence (WFDB record, summary, manifest, JUnit, HTML report) when given an outp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
@@ -50,11 +51,11 @@ from hil.devices import (
     Capabilities,
     DeviceIdentity,
     DeviceOptions,
-    DeviceUnderTest,
     open_device,
     split_url,
 )
 from hil.devices.contract import not_capable
+from hil.devices.profile import DeviceProfile
 from hil.errors import ConfigError, HilError
 from hil.instruments.session import VISA_REALTIME
 from hil.interrupts import interruption_text, shielded, signal_of
@@ -117,6 +118,7 @@ class RunResult:
     outcomes: Outcomes
     capabilities: Capabilities = field(default_factory=Capabilities)
     """What the device can do and shows: conformance and the monitors judged ``reports``."""
+    profile: DeviceProfile | None = None
     out_dir: Path | None = None
     artefacts: dict[str, Path] = field(default_factory=dict)
     realtime: dict[str, Any] | None = None  # real-time measurements (hil.session.realtime)
@@ -189,6 +191,11 @@ class RunResult:
             "device": self.device.to_dict(),
             "device_capabilities": self.capabilities.to_dict(),
             "judged_kinds": sorted(k.name for k in self.capabilities.reports),
+            "programming_source": ("device-defined (profile "
+                                   f"{self.profile.name}: {self.profile.source})"
+                                   if self.programming.device_defined and self.profile
+                                   else "scenario"),
+            "device_profile": self.profile.to_dict() if self.profile else None,
             **({"realtime": self.realtime} if self.realtime is not None else {}),
         }
 
@@ -313,11 +320,16 @@ def run_scenario(
     realtime_options: RealtimeOptions | None = None,
     via: str = "bridge",
     instruments: dict[str, str] | None = None,
+    profile: DeviceProfile | None = None,
 ) -> RunResult:
     """Run ``scenario`` against ``device`` in lock-step and judge it.
 
     Parameters
     ----------
+    profile:
+        A device profile (``hil.devices.profile``): its URL replaces ``device``; what it says
+        the device reports, whether it is programmed, the programming it runs (device-defined,
+        replacing the scenario's) and its kind's settings.
     device:
         ``emulated`` (host firmware), ``qemu``, or any firmware_bridge URL.
     out_dir:
@@ -343,7 +355,9 @@ def run_scenario(
         realtime = True
         realtime_options = realtime_options or VISA_REALTIME
     wall0 = time.perf_counter()
-    programming = programming_from(scenario.mode, scenario.parameters)
+    if profile is not None:
+        device = profile.url
+    programming = _programming_run(scenario, profile)
     heart = build_heart(scenario)
     device_actions = schedule_on_heart(heart, scenario.timeline)
     out = Path(out_dir) if out_dir is not None else None
@@ -356,9 +370,11 @@ def run_scenario(
     loop: LockstepLoop | RealtimeLoop | None = None
     try:
         options = DeviceOptions(fault=fault, key=key, corrupt_store=corrupt,
-                                instruments=instruments or {})
+                                instruments=instruments or {},
+                                profile=profile.settings if profile is not None else {})
         with open_device(device, options) as dev:
-            _check_capabilities(scenario, dev, realtime)
+            capabilities = _declared(dev.capabilities, profile)
+            _check_capabilities(scenario, dev.spec, capabilities, realtime)
             for changes, wire in refusals:
                 nack = dev.program_raw(wire)
                 setup_criteria.append(Criterion(
@@ -369,7 +385,8 @@ def run_scenario(
                 setup_criteria.append(Criterion(
                     "device.power_on_reset_after_corrupt_store",
                     state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
-            else:  # sent over the wire, or declared to a device that runs it unprogrammed
+            elif capabilities.programmable or not dev.capabilities.programmable:
+                # sent over the wire, or declared to a device that runs it unprogrammed
                 dev.program(programming)
             # the record starts once the device answered: an unreachable device leaves no
             # empty record behind, only a summary that says why (_write_stopped_summary)
@@ -400,7 +417,6 @@ def run_scenario(
                 output.interrupted = str(err)
                 output.end_us = loop.now_us
             identity = dev.identity
-            capabilities = dev.capabilities
     except BaseException as err:
         # stopped before the loop could run (unreachable device, refused programming, a
         # signal): no record, a summary that says why, then the error goes on to the caller
@@ -417,14 +433,14 @@ def run_scenario(
                 recorder.close()
     with shielded():  # judging and writing the evidence finish even if a signal arrives now
         return _judge_run(scenario, programming, identity, output, loop, setup_criteria,
-                          start_state, capabilities, out, recorder, wall0)
+                          start_state, capabilities, out, recorder, wall0, profile=profile)
 
 
 def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIdentity,
                output: LoopOutput, loop: LockstepLoop | RealtimeLoop,
                setup_criteria: list[Criterion], start_state: DeviceState,
                capabilities: Capabilities, out: Path | None, recorder: SessionRecorder | None,
-               wall0: float) -> RunResult:
+               wall0: float, *, profile: DeviceProfile | None = None) -> RunResult:
     """Score a finished (or cut short) loop and write its evidence."""
     end_us = output.end_us
     rt_criteria: list[Criterion] = []
@@ -455,7 +471,7 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
         criteria=(setup_criteria + _judge(scenario, conf, monitors, outcomes)
                   + _outcome_criteria(scenario, outcomes) + rt_criteria),
         realtime_factor=output.stats.realtime_factor(), wall_s=time.perf_counter() - wall0,
-        out_dir=out, realtime=rt_summary, capabilities=capabilities,
+        out_dir=out, realtime=rt_summary, capabilities=capabilities, profile=profile,
     )
     if out is not None and recorder is not None:
         from hil.reports.evidence import write_evidence
@@ -518,9 +534,30 @@ def _refusal_probes(scenario: Scenario, programming: Programming
     return probes
 
 
-def _check_capabilities(scenario: Scenario, dev: DeviceUnderTest, realtime: bool) -> None:
+def _programming_run(scenario: Scenario, profile: DeviceProfile | None) -> Programming:
+    """The programming the device runs: the scenario's, or the device-defined one of a profile
+    for a device that is not programmed (the twin runs the same)."""
+    if profile is not None and profile.programming is not None:
+        return profile.programming
+    return programming_from(scenario.mode, scenario.parameters)
+
+
+def _declared(caps: Capabilities, profile: DeviceProfile | None) -> Capabilities:
+    """The kind's capabilities as a profile narrows them (what the device reports, whether it
+    is programmed over the wire)."""
+    if profile is None:
+        return caps
+    changes: dict[str, Any] = {}
+    if profile.reports is not None:
+        changes["reports"] = profile.reports & caps.reports
+    if profile.programmed is not None:
+        changes["programmable"] = profile.programmed and caps.programmable
+    return dataclasses.replace(caps, **changes)
+
+
+def _check_capabilities(scenario: Scenario, spec: str, caps: Capabilities,
+                        realtime: bool) -> None:
     """Stop with a configuration error when the scenario asks what this device cannot do."""
-    caps = dev.capabilities
     needs = [
         (bool(scenario.must_refuse) and not caps.refusal_probes, "answer invalid programmings"),
         (scenario.device_start == "corrupt_store" and not caps.interrogate, "be interrogated"),
@@ -531,7 +568,7 @@ def _check_capabilities(scenario: Scenario, dev: DeviceUnderTest, realtime: bool
     ]
     for missing, what in needs:
         if missing:
-            raise not_capable(dev.spec, f"{what} (scenario {scenario.name!r})")
+            raise not_capable(spec, f"{what} (scenario {scenario.name!r})")
 
 
 def summary_json(result: RunResult) -> str:
