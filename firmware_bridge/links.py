@@ -19,6 +19,7 @@ import contextlib
 import math
 import os
 import select
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ from typing import Any
 from firmware_bridge.errors import LinkError, LinkTimeoutError
 
 VISA_PREFIXES = ("ASRL", "TCPIP", "GPIB", "USB", "VXI")
+FIRST_BYTES_KEPT = 256
+"""How many of the first bytes a link received it keeps (``Link.first_bytes``): enough to tell
+which protocol a device that does not answer as expected speaks."""
 
 
 @dataclass(slots=True)
@@ -48,6 +52,7 @@ class Link(abc.ABC):
         self.url = url
         self.timeout_s = timeout_s
         self.stats = LinkStats()
+        self.first_bytes = bytearray()  # the first FIRST_BYTES_KEPT bytes received
         self._is_open = False
         self.open()
 
@@ -127,6 +132,8 @@ class Link(abc.ABC):
         self.stats.reads += 1
         if not data:
             self.stats.timeouts += 1
+        elif self.stats.bytes_in < FIRST_BYTES_KEPT:  # what a device says first, for diagnosis
+            self.first_bytes += data[:FIRST_BYTES_KEPT - self.stats.bytes_in]
         self.stats.bytes_in += len(data)
         return data
 
@@ -151,7 +158,8 @@ class SerialLink(Link):
     cancel pipe, so ``cancel_read()`` still ends a wait) and one ``read`` per call, with the
     timeout given to ``poll`` instead of reconfiguring the port when it changes. A write
     returns once the kernel holds all the bytes (it does not wait for a UART to send them).
-    Other URLs go through pyserial's own ``read``/``write``.
+    Other URLs go through pyserial's own ``read``/``write``; on ``socket://`` links TCP_NODELAY
+    is set, so short messages are not held back by Nagle's algorithm.
     """
 
     def __init__(self, url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> None:
@@ -169,6 +177,10 @@ class SerialLink(Link):
         self._port = serial.serial_for_url(self.url, baudrate=self.baudrate,
                                            timeout=self.timeout_s)
         self._port_timeout = self.timeout_s
+        sock = getattr(self._port, "_socket", None)
+        if self.url.startswith("socket://") and isinstance(sock, socket.socket):
+            # small writes (an event line, a sense byte) leave at once, not after Nagle's wait
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         fd = getattr(self._port, "fd", None)
         cancel_fd = getattr(self._port, "pipe_abort_read_r", None)
         if isinstance(fd, int) and isinstance(cancel_fd, int):  # serial.serialposix.Serial

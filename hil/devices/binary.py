@@ -27,10 +27,14 @@ from hil.devices.contract import (
     read_key_file,
 )
 from hil.devices.registry import DeviceOptions, exec_argv
+from hil.devices.sniff import shown, what_it_speaks
 from hil.emulator import fault_names, start_device
 from hil.emulator.device import start_program
 from hil.errors import ConfigError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
+
+HELLO_TRY_S = 1.2
+"""Per-try wait for HELLO: with the client's two retries a wrong device is named in about 3.6 s, under 5 s."""
 
 #: Device specs that start the reference firmware instead of opening a URL.
 EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
@@ -84,10 +88,24 @@ class BinaryDevice:
         self.boot_reports: list[str] = []
         try:
             self.client = DeviceClient.open(url, key=key, timeout_s=timeout_s)
-            self.hello: Hello = self._hello()
         except BridgeError as err:
             self.close()
             raise self.explain(err) from err
+        try:
+            # a wrong or silent device is named within 5 s, not after 3 x the link timeout
+            if self._emulated is None:
+                self.client.timeout_s = min(timeout_s, HELLO_TRY_S)
+            self.hello: Hello = self._hello()
+            self.client.timeout_s = timeout_s
+        except BridgeError as err:
+            heard = bytes(self.client.link.first_bytes)
+            self.close()
+            if self._emulated is not None:
+                raise self.explain(err) from err
+            raise DeviceError(
+                f"device {spec!r} did not answer HELLO as a binary-protocol device ({err}); "
+                f"{what_it_speaks(heard)}", name="device", value=shown(heard),
+                expected="a HELLO frame (docs/protocol.md)") from err
         self.identity = DeviceIdentity(
             spec=spec, url=url, model=self.hello.model, serial=self.hello.serial,
             firmware_version=self.hello.firmware_version,
