@@ -34,7 +34,8 @@ from hil.errors import ConfigError, HilError
 from hil.session.mapping import marker_from_wire, wire_parameters
 
 HELLO_TRY_S = 1.2
-"""Per-try wait for HELLO: with the client's two retries a wrong device is named in about 3.6 s, under 5 s."""
+"""Per-try wait for HELLO (s): with the client's two retries a wrong device is named in about
+3.6 s, under 5 s."""
 
 #: Device specs that start the reference firmware instead of opening a URL.
 EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
