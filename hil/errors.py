@@ -32,3 +32,9 @@ class ConfigError(HilError):
 
 class DeviceUnavailableError(HilError):
     """The device under test or an instrument could not be reached, or stopped answering."""
+
+
+class NotApplicableError(ConfigError):
+    """The scenario asks what the device cannot do (a feature it lacks, a mode it does not
+    run): the scenario does not apply to this device. Exit code 2 for a single run; a suite
+    lists it as not applicable, the pytest plugin skips."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hil.errors import ConfigError
+from hil.errors import ConfigError, NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Bench:
             out = self.out_root / safe / sc.name
         try:
             result = run_scenario(sc, self.device, out_dir=out, fault=self.fault)
+        except NotApplicableError as err:  # the scenario asks what this device cannot do
+            pytest.skip(f"not applicable to {self.device!r}: {err}")
         except Exception as err:
             code = exit_code_for(err)
             if code is ExitCode.CONFIG:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.devices.profile import load_profile
+from hil.errors import NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, shielded, signal_of
 from hil.scenarios import library_names, load_scenario, resolve
@@ -45,6 +46,9 @@ def _run_one(path: str, device: str, fault: str | None, out_dir: str | None,
         result = run_scenario(scenario, device, fault=fault,
                               out_dir=Path(out_dir) if out_dir else None,
                               profile=load_profile(profile) if profile else None)
+    except NotApplicableError as err:  # the scenario asks what this device cannot do
+        return SuiteEntry(scenario.name, fault, "n/a", (), 0.0, time.perf_counter() - t0,
+                          str(err), ExitCode.PASSED)
     except Exception as err:  # a run that cannot even start is a failed entry, not a crash
         return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
                           f"{type(err).__name__}: {err}",
@@ -138,12 +142,12 @@ def mutant_table(entries: Sequence[SuiteEntry]) -> dict[str, Any]:
     for e in entries:
         if e.fault is not None:
             faults.setdefault(e.fault, [])
-            if e.verdict != "pass":
+            if e.verdict not in ("pass", "n/a"):
                 faults[e.fault].append(e.scenario)
     return {
-        "clean_passed": bool(clean) and all(e.verdict == "pass" for e in clean),
+        "clean_passed": bool(clean) and all(e.verdict in ("pass", "n/a") for e in clean),
         "clean_failures": {e.scenario: list(e.failed) or [e.error or e.verdict]
-                           for e in clean if e.verdict != "pass"},
+                           for e in clean if e.verdict not in ("pass", "n/a")},
         "faults": faults,
         "undetected": sorted(f for f, caught in faults.items() if not caught),
     }

@@ -146,7 +146,7 @@ class BinaryDevice:
         return DeviceError(f"device {self.spec!r}: {err}", name="device", value=self.spec,
                            expected="a responsive device")
 
-    def program(self, programming: Programming) -> None:
+    def program(self, programming: Programming) -> Programming:
         """Send the whole programming (authenticated); raises if the device refuses it."""
         try:
             params: dict[str | int, int] = {
@@ -155,6 +155,7 @@ class BinaryDevice:
             self.client.program(params)
         except BridgeError as err:
             raise self.explain(err) from err
+        return programming
 
     def program_raw(self, params: Mapping[str, int]) -> Nack | None:
         """Send a PROGRAM of wire values as given (no validation here): None when the device

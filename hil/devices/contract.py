@@ -20,7 +20,7 @@ import numpy.typing as npt
 from devicetwin.pacemaker import MarkerEvent, MarkerKind, Programming
 from firmware_bridge.messages import Events, Interrogation, Nack, Stream, Telemetry
 from firmware_bridge.wire import ResetKind
-from hil.errors import ConfigError, DeviceUnavailableError, HilError
+from hil.errors import ConfigError, DeviceUnavailableError, HilError, NotApplicableError
 
 #: Every marker kind: what a device reporting full markers shows.
 ALL_KINDS: frozenset[MarkerKind] = frozenset(MarkerKind)
@@ -118,10 +118,12 @@ class DeviceUnderTest(Protocol):
     identity: DeviceIdentity
     capabilities: Capabilities
 
-    def program(self, programming: Programming) -> None:
+    def program(self, programming: Programming) -> Programming:
         """Send the whole programming (raises if the device refuses it); a device that is not
         programmed over the wire takes it as the programming it runs (the bench senses at its
-        sensitivities and paces the heart with its outputs)."""
+        sensitivities and paces the heart with its outputs). Returns the programming the device
+        runs, which the twin runs too: the same, or with the features the device does not
+        have switched off (``NotApplicableError`` when the programming needs one of them)."""
 
     def program_raw(self, params: dict[str, int]) -> Nack | None:
         """Send wire values as given: None when accepted, else the device's NACK."""
@@ -157,10 +159,10 @@ class DeviceUnderTest(Protocol):
                  tb: TracebackType | None) -> None: ...
 
 
-def not_capable(spec: str, what: str) -> ConfigError:
+def not_capable(spec: str, what: str) -> NotApplicableError:
     """The error for asking a device for what its kind cannot do."""
-    return ConfigError(f"device {spec!r} cannot {what}", name="device", value=spec,
-                       expected=f"a device that can {what}")
+    return NotApplicableError(f"device {spec!r} cannot {what}", name="device", value=spec,
+                              expected=f"a device that can {what}")
 
 
 def read_key_file(path: Path | str) -> bytes:

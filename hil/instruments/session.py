@@ -294,7 +294,7 @@ class VisaDeviceConnection:
         return DeviceError(f"device {self.spec!r} over instruments: {err}", name="device",
                            value=self.spec, expected="a responsive bench")
 
-    def program(self, programming: Programming) -> None:
+    def program(self, programming: Programming) -> Programming:
         """The whole programming through the programmer."""
         try:
             params: dict[str | int, int] = {k: v for k, v in wire_parameters(programming).items()}
@@ -303,6 +303,7 @@ class VisaDeviceConnection:
             raise DeviceError(f"device {self.spec!r} refused the programming: {err}",
                               name="programming", value=str(err),
                               expected="an ACK") from err
+        return programming
 
     def _programmer(self) -> BridgeProgrammer:
         prog = self.bench.programmer

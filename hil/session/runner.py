@@ -364,7 +364,6 @@ def run_scenario(
     corrupt = scenario.device_start == "corrupt_store"
     refusals = _refusal_probes(scenario, programming)
     start_state = DeviceState.POWER_ON_RESET if corrupt else DeviceState.PERMANENT
-    twin = PacemakerModel(programming, state=start_state, follower=True)
     setup_criteria: list[Criterion] = []
     recorder: SessionRecorder | None = None
     loop: LockstepLoop | RealtimeLoop | None = None
@@ -374,7 +373,7 @@ def run_scenario(
                                 profile=profile.settings if profile is not None else {})
         with open_device(device, options) as dev:
             capabilities = _declared(dev.capabilities, profile)
-            _check_capabilities(scenario, dev.spec, capabilities, realtime)
+            _check_capabilities(scenario, dev.identity.spec, capabilities, realtime)
             for changes, wire in refusals:
                 nack = dev.program_raw(wire)
                 setup_criteria.append(Criterion(
@@ -386,8 +385,10 @@ def run_scenario(
                     "device.power_on_reset_after_corrupt_store",
                     state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
             elif capabilities.programmable or not dev.capabilities.programmable:
-                # sent over the wire, or declared to a device that runs it unprogrammed
-                dev.program(programming)
+                # sent over the wire, or declared to a device that runs it unprogrammed; the
+                # twin runs what the device runs (features it lacks switched off)
+                programming = dev.program(programming)
+            twin = PacemakerModel(programming, state=start_state, follower=True)
             # the record starts once the device answered: an unreachable device leaves no
             # empty record behind, only a summary that says why (_write_stopped_summary)
             recorder = SessionRecorder(out) if out is not None else None
