@@ -1,5 +1,7 @@
-"""Bench speed: lock-step real-time factor of the default scenario on the host firmware and on
-QEMU, and the wall time of the whole scenario library on two cores.
+"""Bench speed: lock-step real-time factor of the default scenario on the host firmware, on
+QEMU and on the event-level reference device (``events+emulated``: the bench senses, the device
+answers with paces, windows with early stop), and the wall time of the whole scenario library on
+two cores.
 
 Usage: python benchmarks/bench.py [REPEATS] [--no-suite]
 Prints medians of repeated runs; the last line is one JSON object.
@@ -38,10 +40,20 @@ def realtime_factor(device: str, repeats: int) -> tuple[float, list[float], floa
     return statistics.median(factors), factors, statistics.median(walls)
 
 
+def last_loop_split(device: str) -> dict[str, float]:
+    """Where one run's loop time goes (heart, device, twin, record), in seconds."""
+    result = run_scenario(load_scenario(resolve(DEFAULT)), device)
+    s = result.loop.stats
+    return {"loop": round(s.wall_s, 3), "heart": round(s.heart_s, 3),
+            "device": round(s.device_s, 3), "twin": round(s.twin_s, 3),
+            "record": round(s.record_s, 3)}
+
+
 def main(argv: list[str]) -> None:
     repeats = int(argv[0]) if argv and argv[0].isdigit() else 5
     figures: dict[str, float] = {}
     for device, key in (("emulated", "lockstep_realtime_factor_host"),
+                        ("events+emulated", "lockstep_realtime_factor_events"),
                         ("qemu", "lockstep_realtime_factor_qemu")):
         median, runs, wall = realtime_factor(device, repeats)
         print(f"{key}: median {median:.1f}x over {repeats} runs "
@@ -49,6 +61,8 @@ def main(argv: list[str]) -> None:
               f"start and evidence: median {wall:.2f} s")
         figures[key] = round(median, 2)
         figures[key.replace("lockstep_realtime_factor", "whole_run_s")] = round(wall, 2)
+        loop = last_loop_split(device)
+        print(f"  loop split (s): {loop}")
     if "--no-suite" not in argv:
         paths = expand([])
         t0 = time.perf_counter()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hil.devices.profile import DeviceProfile, load_profile
 from hil.errors import ConfigError, NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for
 
@@ -47,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--device-fault", default=None,
                     help="seeded-fault variant of the emulated firmware")
     group.addoption("--bench-out", default=None, help="folder to keep every run's evidence in")
+    group.addoption("--device-profile", default=None,
+                    help="a device profile (TOML, docs/devices.md); its URL replaces --device-url")
     group.addoption("--skip-unreachable", action="store_true", default=False,
                     help="skip (not error) the bench tests when the device cannot be reached")
 
@@ -68,9 +71,10 @@ class Bench:
     """Runs scenarios against the session's device and records them on the current test."""
 
     def __init__(self, device: str, fault: str | None, out_root: Path | None,
-                 item: pytest.Item) -> None:
+                 item: pytest.Item, profile: DeviceProfile | None = None) -> None:
         self.device = device
         self.fault = fault
+        self.profile = profile
         self.out_root = out_root
         self._item = item
 
@@ -89,7 +93,8 @@ class Bench:
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._item.nodeid)
             out = self.out_root / safe / sc.name
         try:
-            result = run_scenario(sc, self.device, out_dir=out, fault=self.fault)
+            result = run_scenario(sc, self.device, out_dir=out, fault=self.fault,
+                                  profile=self.profile)
         except NotApplicableError as err:  # the scenario asks what this device cannot do
             pytest.skip(f"not applicable to {self.device!r}: {err}")
         except Exception as err:
@@ -109,8 +114,23 @@ class Bench:
 
 
 @pytest.fixture(scope="session")
-def device_url(request: pytest.FixtureRequest) -> str:
-    """The device under test: ``--device-url``, ``$DEVICETWIN_DEVICE`` or ``emulated``."""
+def device_profile(request: pytest.FixtureRequest) -> DeviceProfile | None:
+    """The ``--device-profile`` (a bad file is an error of every bench test's set-up)."""
+    path = request.config.getoption("--device-profile")
+    if path is None:
+        return None
+    try:
+        return load_profile(path)
+    except ConfigError as err:
+        raise DeviceSetupError(f"device profile: {err}") from err
+
+
+@pytest.fixture(scope="session")
+def device_url(request: pytest.FixtureRequest, device_profile: DeviceProfile | None) -> str:
+    """The device under test: the profile's URL, ``--device-url``, ``$DEVICETWIN_DEVICE`` or
+    ``emulated``."""
+    if device_profile is not None:
+        return device_profile.url
     value = request.config.getoption("--device-url")
     return str(value or os.environ.get("DEVICETWIN_DEVICE") or "emulated")
 
@@ -145,12 +165,13 @@ class DeviceSetupError(Exception):
 
 
 @pytest.fixture
-def bench(request: pytest.FixtureRequest, device_reachable: str) -> Bench:
+def bench(request: pytest.FixtureRequest, device_reachable: str,
+          device_profile: DeviceProfile | None) -> Bench:
     """A bench bound to the device under test; ``bench.run(name)`` returns a RunResult."""
     device_url = device_reachable
     out = request.config.getoption("--bench-out")
     return Bench(device_url, request.config.getoption("--device-fault"),
-                 Path(out) if out else None, request.node)
+                 Path(out) if out else None, request.node, device_profile)
 
 
 @pytest.fixture

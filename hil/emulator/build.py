@@ -54,6 +54,30 @@ def artefact(target: Target, fault: str | None) -> Path:
     return variant_dir(target, fault) / name
 
 
+def run_make(directory: Path, goal: str, fault: str | None, out_dir: Path, what: str) -> None:
+    """``make -C directory goal [FAULT=fault]``, one build of ``out_dir`` at a time.
+
+    Raises
+    ------
+    ToolchainMissingError
+        ``make`` is not installed.
+    FirmwareBuildError
+        The build failed; the message carries the end of make's output.
+    """
+    make = require_tool("make")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args = [make, "-s", "-C", str(directory), goal]
+    if fault:
+        args.append(f"FAULT={fault}")
+    with open(out_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr)[-3000:]
+        raise FirmwareBuildError(f"building {what} failed:\n{tail}", name="make",
+                                 value=proc.returncode, expected="exit status 0")
+
+
 def build_firmware(target: Target, fault: str | None = None) -> Path:
     """Build (or bring up to date) one variant and return its program.
 
@@ -68,26 +92,13 @@ def build_firmware(target: Target, fault: str | None = None) -> Path:
     if target not in ("host", "qemu"):
         raise FirmwareBuildError(f"unknown target {target!r}", name="target", value=target,
                                  expected="'host' or 'qemu'")
-    make = require_tool("make")
     if target == "host":
         require_tool("gcc")
     else:
         require_tool("arm-none-eabi-gcc")
         require_tool("arm-none-eabi-size")
-    out_dir = variant_dir(target, fault)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    args = [make, "-s", "-C", str(FIRMWARE_DIR), target]
-    if fault:
-        args.append(f"FAULT={fault}")
-    with open(out_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        proc = subprocess.run(args, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr)[-3000:]
-        raise FirmwareBuildError(
-            f"building the {target} firmware ({fault or 'clean'}) failed:\n{tail}",
-            name="make", value=proc.returncode, expected="exit status 0",
-        )
+    run_make(FIRMWARE_DIR, target, fault, variant_dir(target, fault),
+             f"the {target} firmware ({fault or 'clean'})")
     path = artefact(target, fault)
     if not path.exists():
         raise FirmwareBuildError(f"make succeeded but {path} is missing", name="artefact",

@@ -54,7 +54,7 @@ def _die_with_bench() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def _child_setup() -> Callable[[], None] | None:
+def child_preexec() -> Callable[[], None] | None:
     """The ``preexec_fn`` that ties a device process's life to the bench's (None: nothing).
 
     The kernel sends the parent-death signal when the *thread* that started the child ends, so
@@ -201,7 +201,7 @@ def _start_host(program: Path, fault: str | None, log_path: Path,
             proc = subprocess.Popen(
                 [str(program), "--uart-fd", str(master), *extra],
                 pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                close_fds=True, preexec_fn=_child_setup(),
+                close_fds=True, preexec_fn=child_preexec(),
             )
     except BaseException:
         os.close(slave)
@@ -224,7 +224,7 @@ def _start_qemu(program: Path, fault: str | None, log_path: Path) -> EmulatedDev
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                close_fds=True, preexec_fn=_child_setup())
+                                close_fds=True, preexec_fn=child_preexec())
     dev = EmulatedDevice("qemu", fault, program, proc, f"socket://127.0.0.1:{port}", log_path,
                          None)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -292,7 +292,7 @@ def start_program(argv: Sequence[str]) -> EmulatedDevice:
         tty.setraw(slave)
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(list(argv), stdin=master, stdout=master, stderr=log,
-                                    close_fds=True, preexec_fn=_child_setup())
+                                    close_fds=True, preexec_fn=child_preexec())
     except OSError as err:
         os.close(slave)
         log_path.unlink(missing_ok=True)
