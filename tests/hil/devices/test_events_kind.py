@@ -3,6 +3,8 @@ on what the device shows (paces) and on the patient."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from devicetwin.pacemaker import MarkerKind
@@ -31,7 +33,7 @@ def test_vvi_closed_loop_paces_at_the_lower_rate_and_is_judged_on_paces() -> Non
     assert result.passed, result.explain()
     vps = [e.t_us for e in result.loop.device_events if e.kind is MarkerKind.VP]
     # VVI 60 ppm in complete block with no conducted beat faster: VP every 1000 ms (A-2)
-    assert all(b - a == 1_000_000 for a, b in zip(vps, vps[1:], strict=False)) and len(vps) >= 8
+    assert all(b - a == 1_000_000 for a, b in itertools.pairwise(vps)) and len(vps) >= 8
     assert result.summary()["judged_kinds"] == ["AP", "VP"]
     lower_rate = [c for c in result.criteria if c.name.startswith("monitor.lower_rate")]
     assert lower_rate and all(not c.applicable for c in lower_rate)
