@@ -98,3 +98,21 @@ def test_a_configuration_error_fails_with_its_message_and_no_traceback(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*configuration error: *plugin_vvi.toml:*VOOO*"])
     assert "Traceback" not in result.stdout.str()
+
+
+EVENTS_TEST = """
+def test_vvi_on_the_event_device(bench):
+    assert bench.run("plugin_vvi.toml").passed
+
+def test_hysteresis_does_not_apply(bench):
+    bench.run("vvi_hysteresis")
+"""
+
+
+def test_the_event_level_device_from_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", plugin_vvi=SCENARIO)
+    pytester.makepyfile(test_firmware=EVENTS_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs",
+                                           "--device-url", "events+emulated")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*not applicable*hysteresis_rate_ppm*"])
