@@ -112,6 +112,10 @@ class EmulatedDevice:
         """Process id of the firmware process (or of QEMU)."""
         return self._proc.pid
 
+    def exit_status(self) -> int | None:
+        """The process's exit status, or None while it runs."""
+        return self._proc.poll()
+
     def running(self) -> bool:
         """True while the firmware process is alive."""
         return self._proc.poll() is None
@@ -191,15 +195,17 @@ class EmulatedDevice:
                 f" running={self.running()})")
 
 
-def _start_host(program: Path, fault: str | None, log_path: Path,
-                corrupt_store: bool = False) -> EmulatedDevice:
+def start_host_program(program: Path, fault: str | None, log_path: Path,
+                       args: Sequence[str] = ()) -> EmulatedDevice:
+    """Start a host build that takes the master side of a new pty as ``--uart-fd N`` (the
+    reference firmwares), with ``args`` after it; its console goes to ``log_path``."""
     master, slave = os.openpty()
-    extra = ["--corrupt-store"] if corrupt_store else []
+    url = os.ttyname(slave)  # before the child can exit and hang the pty up
     try:
         tty.setraw(slave)
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [str(program), "--uart-fd", str(master), *extra],
+                [str(program), "--uart-fd", str(master), *args],
                 pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 close_fds=True, preexec_fn=child_preexec(),
             )
@@ -208,7 +214,7 @@ def _start_host(program: Path, fault: str | None, log_path: Path,
         raise
     finally:
         os.close(master)
-    return EmulatedDevice("host", fault, program, proc, os.ttyname(slave), log_path, slave)
+    return EmulatedDevice("host", fault, program, proc, url, log_path, slave)
 
 
 def _start_qemu(program: Path, fault: str | None, log_path: Path) -> EmulatedDevice:
@@ -333,5 +339,6 @@ def start_device(target: Literal["host", "qemu"] = "host", fault: str | None = N
     os.close(fd)
     log_path = Path(name)
     if target == "host":
-        return _start_host(program, fault, log_path, corrupt_store)
+        return start_host_program(program, fault, log_path,
+                                  ["--corrupt-store"] if corrupt_store else [])
     return _start_qemu(program, fault, log_path)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 import time
-import tty
 from collections.abc import Sequence
 from pathlib import Path
 
 from hil.emulator.build import require_tool, run_make
-from hil.emulator.device import START_TIMEOUT_S, EmulatedDevice, child_preexec
+from hil.emulator.device import START_TIMEOUT_S, EmulatedDevice, start_host_program
 from hil.emulator.errors import DeviceStartError, UnknownFaultError
 from hil.emulator.faults import SeededFault
 
@@ -97,31 +95,16 @@ def start_event_device(fault: str | None = None, *, realtime: bool = False,
     fd, name = tempfile.mkstemp(prefix="devicetwin-ev-", suffix=".log")
     os.close(fd)
     log_path = Path(name)
-    master, slave = os.openpty()
-    url = os.ttyname(slave)  # before the child can exit and hang the pty up
-    try:
-        tty.setraw(slave)
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(program), "--uart-fd", str(master), *programming_args],
-                pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                close_fds=True, preexec_fn=child_preexec(),
-            )
-    except BaseException:
-        os.close(slave)
-        raise
-    finally:
-        os.close(master)
-    dev = EmulatedDevice("host", fault, program, proc, url, log_path, slave)
-    _wait_ready(dev, proc)
+    dev = start_host_program(program, fault, log_path, programming_args)
+    _wait_ready(dev)
     return dev
 
 
-def _wait_ready(dev: EmulatedDevice, proc: subprocess.Popen[bytes]) -> None:
+def _wait_ready(dev: EmulatedDevice) -> None:
     """Wait for the console's ``ready`` line (printed after the programming was accepted)."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while _READY not in dev.console_output():
-        code = proc.poll()
+        code = dev.exit_status()
         if code is not None or time.monotonic() > deadline:
             console = dev.console_output()
             dev.stop()
