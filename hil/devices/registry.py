@@ -26,7 +26,10 @@ KINDS: dict[str, str] = {
     "binary": "hil.devices.binary",
     "events": "hil.devices.events",
     "analog": "hil.devices.analog",
+    "bytes": "hil.devices.bytes",
 }
+#: Kinds that run only on the wall clock (no lock-step): ``devicetwin run`` goes real time.
+REALTIME_ONLY_KINDS = frozenset({"analog", "bytes"})
 DEFAULT_KIND = "binary"
 
 

@@ -56,6 +56,7 @@ from hil.devices import (
 )
 from hil.devices.contract import not_capable
 from hil.devices.profile import DeviceProfile
+from hil.devices.registry import REALTIME_ONLY_KINDS
 from hil.errors import ConfigError, HilError
 from hil.instruments.session import VISA_REALTIME
 from hil.interrupts import interruption_text, shielded, signal_of
@@ -351,8 +352,10 @@ def run_scenario(
                           source="--via")
     if via == "visa":
         device = f"analog+{device}"
-    if split_url(device)[0] == "analog":
+    kind = split_url(device)[0]
+    if kind in REALTIME_ONLY_KINDS:
         realtime = True
+    if kind == "analog":
         realtime_options = realtime_options or VISA_REALTIME
     wall0 = time.perf_counter()
     if profile is not None:
