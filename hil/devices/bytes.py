@@ -13,11 +13,9 @@ device clock the loop's probes fit.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import threading
 from collections.abc import Mapping
-from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +25,7 @@ from devicetwin.pacemaker.sensing import DEFAULT_DEAD_TIME_MS, SensingFrontEnd
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.eventcodec import EventByteStream
 from firmware_bridge.links import Link, open_link
-from firmware_bridge.messages import Event, Events, Interrogation, Nack, Stream, Telemetry
+from firmware_bridge.messages import Event, Events, Stream, Telemetry
 from firmware_bridge.wire import Battery, ResetKind, WireChamber, WireKind
 from hil.devices.contract import (
     PACE_KINDS,
@@ -39,9 +37,9 @@ from hil.devices.contract import (
 )
 from hil.devices.events import EMULATED, command_line, without_missing_features
 from hil.devices.registry import DeviceOptions, exec_argv
+from hil.devices.unprogrammed import UnprogrammedDevice
 from hil.emulator.device import EmulatedDevice, start_program
 from hil.emulator.event_device import event_fault_names, start_event_device
-from hil.errors import HilError
 
 SAMPLE_US = 1000
 _PACE_KIND = {WireChamber.A: WireKind.AP, WireChamber.V: WireKind.VP}
@@ -133,18 +131,19 @@ class ByteStreamLink:
             self._writer.join(timeout=1.0)
 
 
-class ByteDevice:
+class ByteDevice(UnprogrammedDevice):
     """A byte-mode device in real time (module docstring). Targets: ``emulated`` (the
     event-level reference firmware's real-time build), ``exec:...`` or a link URL."""
 
     capabilities = Capabilities(reports=PACE_KINDS, programmable=False, refusal_probes=False,
                                 interrogate=False, magnet=False, realtime=True, lockstep=False)
 
+    what = "byte-mode device"
+
     def __init__(self, spec: str, options: DeviceOptions) -> None:
+        super().__init__()
         self.spec = spec
         self.options = options
-        self._process: EmulatedDevice | None = None
-        self._link: Link | None = None
         self._rt: ByteStreamLink | None = None
         self.url = spec
         self.identity = DeviceIdentity(spec=f"bytes+{spec}", url=spec, model="byte-mode device",
@@ -182,18 +181,6 @@ class ByteDevice:
         self._rt = ByteStreamLink(self._link, fe, outputs)
         return programming
 
-    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
-        """Not possible: a byte-mode device has no programming channel."""
-        raise not_capable(self.identity.spec, "be programmed over the wire")
-
-    def interrogate(self) -> Interrogation:
-        """Not possible."""
-        raise not_capable(self.identity.spec, "be interrogated")
-
-    def set_magnet(self, on: bool) -> None:
-        """Not possible."""
-        raise not_capable(self.identity.spec, "take a magnet")
-
     def tick(self, t0_us: int, atrial_uv: npt.NDArray[np.int16],
              ventricular_uv: npt.NDArray[np.int16], activity_milli_g: npt.NDArray[np.int16]
              ) -> tuple[list[MarkerEvent], int]:
@@ -207,38 +194,11 @@ class ByteDevice:
                               name="programming", value=None, expected="program() first")
         return self._rt
 
-    def explain(self, err: BaseException) -> HilError:
-        """A crash or hang of a device the bench started, else unreachable."""
-        if isinstance(err, HilError):
-            return err
-        if self._process is not None:
-            diagnosed: HilError = self._process.diagnose(err)
-            return diagnosed
-        return DeviceError(f"byte-mode device {self.spec!r}: {err}", name="device",
-                           value=self.spec, expected="a device on the link")
-
-    def console_output(self) -> str:
-        """The emulated or exec'd program's console."""
-        return "" if self._process is None else str(self._process.console_output())
-
     def close(self) -> None:
         """Stop the writer, close the link, stop the program the bench started."""
         if self._rt is not None:
             self._rt.reset()
-        if self._link is not None:
-            with contextlib.suppress(Exception):
-                self._link.close()
-            self._link = None
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-
-    def __enter__(self) -> ByteDevice:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+        super().close()
 
 
 def seeded_faults() -> list[str]:

@@ -20,10 +20,7 @@ a program on a pty, or any firmware_bridge link URL.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -33,8 +30,7 @@ from devicetwin.pacemaker import PARAMETERS, Chamber, MarkerEvent, MarkerKind, M
 from devicetwin.pacemaker.sensing import DEFAULT_DEAD_TIME_MS, SensingFrontEnd
 from firmware_bridge.errors import BridgeError, LinkTimeoutError
 from firmware_bridge.eventcodec import EventIdentity, EventLevelDevice, Pace
-from firmware_bridge.links import Link, open_link
-from firmware_bridge.messages import Interrogation, Nack
+from firmware_bridge.links import open_link
 from firmware_bridge.wire import WireChamber
 from hil.devices.contract import (
     PACE_KINDS,
@@ -46,9 +42,10 @@ from hil.devices.contract import (
 )
 from hil.devices.registry import DeviceOptions, exec_argv
 from hil.devices.sniff import shown, what_it_speaks
+from hil.devices.unprogrammed import UnprogrammedDevice
 from hil.emulator.device import EmulatedDevice, start_program
 from hil.emulator.event_device import event_fault_names, start_event_device
-from hil.errors import ConfigError, HilError
+from hil.errors import ConfigError
 
 SAMPLE_US = 1000
 #: Window of a device with early stop (samples); the loop also bounds it.
@@ -62,7 +59,7 @@ def _uv(mv: float) -> int:
     return round(mv * 1000)
 
 
-class EventDevice:
+class EventDevice(UnprogrammedDevice):
     """An event-level device in lock-step (see the module docstring).
 
     Parameters
@@ -77,11 +74,12 @@ class EventDevice:
     capabilities = Capabilities(reports=PACE_KINDS, programmable=False, refusal_probes=False,
                                 interrogate=False, magnet=False, realtime=False)
 
+    what = "event-level device"
+
     def __init__(self, spec: str, options: DeviceOptions) -> None:
+        super().__init__()
         self.spec = spec
         self.options = options
-        self._process: EmulatedDevice | None = None
-        self._link: Link | None = None
         self._programming: Programming | None = None
         self._frontend: SensingFrontEnd | None = None
         self.early_stop = False
@@ -156,18 +154,6 @@ class EventDevice:
                                          DEFAULT_DEAD_TIME_MS)
         return programming
 
-    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
-        """Not possible: an event-level device has no programming channel."""
-        raise not_capable(self.identity.spec, "be programmed over the wire")
-
-    def interrogate(self) -> Interrogation:
-        """Not possible: an event-level device reports no state."""
-        raise not_capable(self.identity.spec, "be interrogated")
-
-    def set_magnet(self, on: bool) -> None:
-        """Not possible over the event protocol."""
-        raise not_capable(self.identity.spec, "take a magnet")
-
     def realtime_link(self) -> RealtimeLink:
         """Not available: this kind runs in lock-step (the byte mode is a separate kind)."""
         raise not_capable(self.identity.spec, "stream in real time")
@@ -197,37 +183,6 @@ class EventDevice:
                 fe.restore(before)
                 fe.process(atrial_uv[:consumed], ventricular_uv[:consumed], t0_us)
         return events, consumed
-
-    def explain(self, err: BaseException) -> HilError:
-        """A link failure: a crash or hang of an emulated or exec'd device, else unreachable."""
-        if isinstance(err, HilError):
-            return err
-        if self._process is not None:
-            diagnosed: HilError = self._process.diagnose(err)
-            return diagnosed
-        return DeviceError(f"event-level device {self.spec!r}: {err}", name="device",
-                           value=self.spec, expected="an event-level device answering '.'")
-
-    def console_output(self) -> str:
-        """The emulated or exec'd program's console (stderr); empty for others."""
-        return "" if self._process is None else str(self._process.console_output())
-
-    def close(self) -> None:
-        """Close the link and stop the program the bench started."""
-        if self._link is not None:
-            with contextlib.suppress(Exception):
-                self._link.close()
-            self._link = None
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-
-    def __enter__(self) -> EventDevice:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     # -- helpers -----------------------------------------------------------------------------
     def _front_end(self) -> SensingFrontEnd:
