@@ -28,6 +28,7 @@ from firmware_bridge.links import Link, open_link
 from firmware_bridge.messages import Event, Events, Stream, Telemetry
 from firmware_bridge.wire import Battery, ResetKind, WireChamber, WireKind
 from hil.devices.contract import (
+    DEVICE_FEATURES,
     PACE_KINDS,
     Capabilities,
     DeviceError,
@@ -136,7 +137,8 @@ class ByteDevice(UnprogrammedDevice):
     event-level reference firmware's real-time build), ``exec:...`` or a link URL."""
 
     capabilities = Capabilities(reports=PACE_KINDS, programmable=False, refusal_probes=False,
-                                interrogate=False, magnet=False, realtime=True, lockstep=False)
+                                interrogate=False, magnet=False, realtime=True, lockstep=False,
+                                lacks=frozenset(DEVICE_FEATURES))
 
     what = "byte-mode device"
 

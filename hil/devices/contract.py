@@ -28,6 +28,14 @@ ALL_KINDS: frozenset[MarkerKind] = frozenset(MarkerKind)
 PACE_KINDS: frozenset[MarkerKind] = frozenset(k for k in MarkerKind if k.is_pace)
 
 
+#: Device features a scenario may need and a device may lack (a closed set: scenario files name
+#: them under ``[device] needs``, kinds of device in ``Capabilities.lacks``).
+DEVICE_FEATURES: tuple[str, ...] = (
+    "pmt_termination", "noise_reversion", "atr", "hysteresis", "rate_smoothing",
+    "pvarp_extension", "rate_adaptation", "dynamic_av_delay", "sensed_av_offset",
+)
+
+
 class DeviceError(DeviceUnavailableError):
     """The device could not be reached, refused the programming, or crashed."""
 
@@ -83,14 +91,17 @@ class Capabilities:
     magnet: bool = True
     realtime: bool = True
     lockstep: bool = True
-    notes: tuple[str, ...] = field(default=())
+    lacks: frozenset[str] = field(default=frozenset())
+    """Features of ``DEVICE_FEATURES`` the device does not have: a scenario that needs one of
+    them does not apply to it."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (marker kinds by name)."""
         return {"reports": sorted(k.name for k in self.reports),
                 "programmable": self.programmable, "refusal_probes": self.refusal_probes,
                 "interrogate": self.interrogate, "magnet": self.magnet,
-                "realtime": self.realtime, "lockstep": self.lockstep}
+                "realtime": self.realtime, "lockstep": self.lockstep,
+                "lacks": sorted(self.lacks)}
 
 
 class RealtimeLink(Protocol):

@@ -33,6 +33,7 @@ from firmware_bridge.eventcodec import EventIdentity, EventLevelDevice, Pace
 from firmware_bridge.links import open_link
 from firmware_bridge.wire import WireChamber
 from hil.devices.contract import (
+    DEVICE_FEATURES,
     PACE_KINDS,
     Capabilities,
     DeviceError,
@@ -72,7 +73,8 @@ class EventDevice(UnprogrammedDevice):
     """
 
     capabilities = Capabilities(reports=PACE_KINDS, programmable=False, refusal_probes=False,
-                                interrogate=False, magnet=False, realtime=False)
+                                interrogate=False, magnet=False, realtime=False,
+                                lacks=frozenset(DEVICE_FEATURES))
 
     what = "event-level device"
 

@@ -22,6 +22,7 @@ from devicetwin.heart import PRESETS, Condition
 from devicetwin.outcomes import OUTCOME_NAMES, OutcomeLimit
 from devicetwin.pacemaker import PARAMETERS, Programming
 from devicetwin.pacemaker.programming import parse_mode, values_from_plain
+from hil.devices.contract import DEVICE_FEATURES
 from hil.scenarios.model import (
     HAZARDS,
     TIMELINE_ACTIONS,
@@ -36,7 +37,7 @@ LIBRARY_DIR = Path(__file__).with_name("library")
 _TOP_KEYS = ("name", "description", "requirements", "duration_s", "seed", "tolerance_ms",
              "patient", "device", "timeline", "expect")
 _PATIENT_KEYS = ("condition", "overrides")
-_DEVICE_KEYS = ("mode", "parameters", "start", "must_refuse")
+_DEVICE_KEYS = ("mode", "parameters", "start", "must_refuse", "needs")
 _DEVICE_STARTS = ("normal", "corrupt_store")
 _EXPECT_KEYS = ("hazards", "min_recall", "min_precision", "max_timing_error_ms", "monitors",
                 "outcomes")
@@ -135,6 +136,19 @@ def _programming(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, dict[str, 
         except DeviceTwinError as err:
             raise r.twin_error(err, path, {k: (*path, k) for k in entry}) from None
     return mode.name, parameters, tuple(refusals), start
+
+
+def _needs(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[device] needs = [...]``: the device features the scenario exercises."""
+    device = doc.get("device", {})
+    needs = r.get(device, ("device", "needs"), list, "a list of device features", [])
+    for i, feature in enumerate(needs):
+        path = ("device", "needs", str(i))
+        if not isinstance(feature, str):
+            raise r.fail(path, f"{feature!r} is not a feature name", feature,
+                         "one of " + ", ".join(DEVICE_FEATURES))
+        r.choice(path, feature, "device feature", DEVICE_FEATURES)
+    return tuple(needs)
 
 
 def _timeline(r: TomlReader, doc: Mapping[str, Any], duration_s: float,
@@ -255,7 +269,7 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
         duration_us=round(duration_s * 1_000_000), seed=seed, condition=condition,
         condition_overrides=overrides, mode=mode, parameters=parameters,
         timeline=timeline, expect=expect, tolerance_ms=tolerance_ms,
-        device_start=device_start, must_refuse=must_refuse,
+        device_start=device_start, must_refuse=must_refuse, needs=_needs(r, doc),
         source=None if file.startswith("<") else Path(file),
     )
     for check in checks:

@@ -141,6 +141,9 @@ class Scenario:
     device_start: str = "normal"
     #: Programmings (changes to ``parameters``) the device must refuse with a NACK (A-18).
     must_refuse: tuple[Mapping[str, Any], ...] = ()
+    #: Device features the scenario exercises (``hil.devices.contract.DEVICE_FEATURES``): it
+    #: does not apply to a device that lacks one.
+    needs: tuple[str, ...] = ()
     tolerance_ms: float = 8.0
     source: Path | None = None
 

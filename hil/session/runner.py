@@ -570,6 +570,9 @@ def _check_capabilities(scenario: Scenario, spec: str, caps: Capabilities,
         (realtime and not caps.realtime, "run in real time"),
         (not realtime and not caps.lockstep, "run in lock-step"),
     ]
+    lacking = [f for f in scenario.needs if f in caps.lacks]
+    if lacking:
+        needs.append((True, f"do {', '.join(lacking)} (it lacks the feature)"))
     for missing, what in needs:
         if missing:
             raise not_capable(spec, f"{what} (scenario {scenario.name!r})")

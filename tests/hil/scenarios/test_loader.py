@@ -260,3 +260,11 @@ def test_bad_outcome_limits_name_the_line(limits: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=message) as err:
         parse_scenario(OUTCOMES_DOC.format(limits=limits), "o.toml")
     assert err.value.line in (9, 10)  # the [expect.outcomes] entries start on line 9
+
+
+def test_device_needs_are_checked() -> None:
+    base = OUTCOMES_DOC.replace("[expect.outcomes]\n{limits}\n", "").replace(
+        'mode = "DDD"', 'mode = "DDD"\nneeds = [{needs}]')
+    assert parse_scenario(base.format(needs='"pmt_termination"')).needs == ("pmt_termination",)
+    with pytest.raises(ScenarioError, match="did you mean pmt_termination"):
+        parse_scenario(base.format(needs='"pmt_terminaton"'), "n.toml")
