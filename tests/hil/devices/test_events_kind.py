@@ -71,3 +71,17 @@ def test_a_base_protocol_device_is_driven_one_millisecond_at_a_time() -> None:
             open_device(f"events+{server.url}", DeviceOptions(timeout_s=0.5)) as dev:
         assert dev.identity.max_window_samples == 1
         assert dev.identity.model == "event-level device"
+
+
+def test_the_twin_served_over_the_line_protocol_answers_a_session() -> None:
+    """The reference model as an event-level device starts a session on R and says who it is;
+    with no early stop the bench drives it one millisecond at a time, and a VVI run passes."""
+    from devicetwin.pacemaker import Mode, Programming
+    from hil.vectors.twindevice import TwinEventDevice
+
+    twin = TwinEventDevice(Programming.nominal(Mode.VVI))
+    with TcpServer(twin.handle) as server:
+        result = run_scenario(parse_scenario(VVI.replace("duration_s = 10", "duration_s = 4")),
+                              f"events+{server.url}")
+    assert result.device.model == "devicetwin-twin" and result.device.max_window_samples == 1
+    assert result.passed, result.explain()
