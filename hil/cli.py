@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devicetwin import __version__
+from hil.devices import read_key_file
 from hil.devices.profile import DeviceProfile, load_profile
+from hil.devices.registry import seeded_faults
 from hil.exitcodes import EPILOG, ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, signal_of, signals_as_interrupts
 
@@ -72,8 +74,6 @@ def _profile(args: argparse.Namespace) -> DeviceProfile | None:
 def _key(args: argparse.Namespace) -> bytes | None:
     if getattr(args, "key_file", None) is None:
         return None
-    from hil.devices import read_key_file
-
     return read_key_file(args.key_file)
 
 
@@ -102,7 +102,6 @@ def _cmd_suite(args: argparse.Namespace) -> int:
 
 
 def _cmd_mutants(args: argparse.Namespace) -> int:
-    from hil.devices.registry import seeded_faults
     from hil.progress import Progress
     from hil.reports.console import mutant_summary
     from hil.suite import expand, mutant_table, run_suite, suite_exit_code, write_json

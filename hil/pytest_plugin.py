@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hil.devices import DeviceOptions, open_device
 from hil.devices.profile import DeviceProfile, load_profile
 from hil.errors import ConfigError, NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for
@@ -142,8 +143,6 @@ def device_reachable(request: pytest.FixtureRequest, device_url: str) -> str:
     A device that cannot be reached or started makes every bench test an error at set-up (a
     skip with ``--skip-unreachable``), not a failed verdict.
     """
-    from hil.devices import DeviceOptions, open_device
-
     fault = request.config.getoption("--device-fault")
     try:
         with open_device(device_url, DeviceOptions(fault=fault)):

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from devicetwin.pacemaker import MarkerEvent, Programming
-from devicetwin.pacemaker.sensing import DEFAULT_DEAD_TIME_MS, SensingFrontEnd
+from devicetwin.pacemaker import Chamber, MarkerEvent, Programming
+from devicetwin.pacemaker.sensing import SensingFrontEnd
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.eventcodec import EventByteStream
 from firmware_bridge.links import Link, open_link
@@ -38,7 +38,7 @@ from hil.devices.contract import (
 )
 from hil.devices.events import EMULATED, command_line, without_missing_features
 from hil.devices.registry import DeviceOptions, exec_argv
-from hil.devices.unprogrammed import UnprogrammedDevice
+from hil.devices.unprogrammed import UnprogrammedDevice, bench_front_end, pace_output
 from hil.emulator.device import EmulatedDevice, start_program
 from hil.emulator.event_device import event_fault_names, start_event_device
 
@@ -171,16 +171,9 @@ class ByteDevice(UnprogrammedDevice):
             self._open(start_event_device(self.options.fault, realtime=True,
                                           programming_args=command_line(programming)))
         assert self._link is not None
-        fe = SensingFrontEnd(round(programming.atrial_sensitivity_mv * 1000),
-                             round(programming.ventricular_sensitivity_mv * 1000),
-                             DEFAULT_DEAD_TIME_MS)
-        outputs = {
-            WireChamber.A: (round((programming.atrial_amplitude_v or 0) * 1000),
-                            round(programming.atrial_pulse_width_ms * 1000)),
-            WireChamber.V: (round((programming.ventricular_amplitude_v or 0) * 1000),
-                            round(programming.ventricular_pulse_width_ms * 1000)),
-        }
-        self._rt = ByteStreamLink(self._link, fe, outputs)
+        outputs = {WireChamber.A: pace_output(programming, Chamber.A),
+                   WireChamber.V: pace_output(programming, Chamber.V)}
+        self._rt = ByteStreamLink(self._link, bench_front_end(programming), outputs)
         return programming
 
     def tick(self, t0_us: int, atrial_uv: npt.NDArray[np.int16],

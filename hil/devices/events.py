@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devicetwin.pacemaker import PARAMETERS, Chamber, MarkerEvent, MarkerKind, Mode, Programming
-from devicetwin.pacemaker.sensing import DEFAULT_DEAD_TIME_MS, SensingFrontEnd
+from devicetwin.pacemaker.sensing import SensingFrontEnd
 from firmware_bridge.errors import BridgeError, LinkTimeoutError
 from firmware_bridge.eventcodec import EventIdentity, EventLevelDevice, Pace
 from firmware_bridge.links import open_link
@@ -43,7 +43,7 @@ from hil.devices.contract import (
 )
 from hil.devices.registry import DeviceOptions, exec_argv
 from hil.devices.sniff import shown, what_it_speaks
-from hil.devices.unprogrammed import UnprogrammedDevice
+from hil.devices.unprogrammed import UnprogrammedDevice, bench_front_end, pace_output
 from hil.emulator.device import EmulatedDevice, start_program
 from hil.emulator.event_device import event_fault_names, start_event_device
 from hil.errors import ConfigError
@@ -54,10 +54,6 @@ EARLY_STOP_WINDOW_SAMPLES = 100
 EMULATED = "emulated"
 _WIRE = {Chamber.A: WireChamber.A, Chamber.V: WireChamber.V}
 _CHAMBER = {WireChamber.A: Chamber.A, WireChamber.V: Chamber.V}
-
-
-def _uv(mv: float) -> int:
-    return round(mv * 1000)
 
 
 class EventDevice(UnprogrammedDevice):
@@ -151,9 +147,7 @@ class EventDevice(UnprogrammedDevice):
             self._connect(start_event_device(self.options.fault,
                                              programming_args=command_line(programming)))
         self._programming = programming
-        self._frontend = SensingFrontEnd(_uv(programming.atrial_sensitivity_mv),
-                                         _uv(programming.ventricular_sensitivity_mv),
-                                         DEFAULT_DEAD_TIME_MS)
+        self._frontend = bench_front_end(programming)
         return programming
 
     def realtime_link(self) -> RealtimeLink:
@@ -196,14 +190,10 @@ class EventDevice(UnprogrammedDevice):
 
     def _marker(self, pace: Pace) -> MarkerEvent:
         chamber = _CHAMBER[pace.chamber]
-        p = self._programming
-        assert p is not None
-        amp_v = p.atrial_amplitude_v if chamber is Chamber.A else p.ventricular_amplitude_v
-        width_ms = (p.atrial_pulse_width_ms if chamber is Chamber.A
-                    else p.ventricular_pulse_width_ms)
-        amplitude_mv = (pace.amplitude_mv if pace.amplitude_mv is not None
-                        else round((amp_v or 0) * 1000))
-        width_us = pace.width_us if pace.width_us is not None else round((width_ms or 0) * 1000)
+        assert self._programming is not None
+        amplitude_mv, width_us = pace_output(self._programming, chamber)
+        if pace.amplitude_mv is not None and pace.width_us is not None:  # the device said
+            amplitude_mv, width_us = pace.amplitude_mv, pace.width_us
         kind = MarkerKind.AP if chamber is Chamber.A else MarkerKind.VP
         return MarkerEvent(pace.t_us, chamber, kind, amplitude_mv, width_us)
 
@@ -250,11 +240,10 @@ def command_line(p: Programming) -> list[str]:
     args = ["--mode", p.mode.name, "--lri-ms", str(p.lri_ms), "--uri-ms", str(p.uri_ms)]
     for name, flag in _FLAGS.items():
         args += [f"--{flag}", str(round(getattr(p, name)))]
-    for chamber in ("a", "v"):
-        amp = getattr(p, f"{'atrial' if chamber == 'a' else 'ventricular'}_amplitude_v") or 0.0
-        width = getattr(p, f"{'atrial' if chamber == 'a' else 'ventricular'}_pulse_width_ms")
-        args += [f"--{chamber}-amplitude-mv", str(round(amp * 1000)),
-                 f"--{chamber}-width-us", str(round(width * 1000))]
+    for chamber in (Chamber.A, Chamber.V):
+        amplitude_mv, width_us = pace_output(p, chamber)
+        flag = chamber.name.lower()
+        args += [f"--{flag}-amplitude-mv", str(amplitude_mv), f"--{flag}-width-us", str(width_us)]
     return args
 
 

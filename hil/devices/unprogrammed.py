@@ -1,6 +1,7 @@
 """What the kinds of device the bench cannot program share: a link, perhaps a program the bench
-started (the emulated firmware or an ``exec:`` target), and no programming channel, state
-report or magnet. ``EventDevice`` and ``ByteDevice`` build on it."""
+started (the emulated firmware or an ``exec:`` target), no programming channel, state report or
+magnet, and a bench that senses for them and paces with their outputs (:func:`bench_front_end`,
+:func:`pace_output`). ``EventDevice`` and ``ByteDevice`` build on it."""
 
 from __future__ import annotations
 
@@ -9,11 +10,31 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
+from devicetwin.pacemaker import Chamber, Programming
+from devicetwin.pacemaker.sensing import DEFAULT_DEAD_TIME_MS, SensingFrontEnd
 from firmware_bridge.links import Link
 from firmware_bridge.messages import Interrogation, Nack
 from hil.devices.contract import DeviceError, DeviceIdentity, not_capable
 from hil.emulator.device import EmulatedDevice
 from hil.errors import HilError
+
+
+def bench_front_end(programming: Programming) -> SensingFrontEnd:
+    """The device's sense amplifier, played by the bench: the reference front end (A-16) at the
+    programmed sensitivities."""
+    return SensingFrontEnd(round(programming.atrial_sensitivity_mv * 1000),
+                           round(programming.ventricular_sensitivity_mv * 1000),
+                           DEFAULT_DEAD_TIME_MS)
+
+
+def pace_output(programming: Programming, chamber: Chamber) -> tuple[int, int]:
+    """A chamber's programmed pulse: (amplitude in mV, width in us); Off is 0 mV."""
+    p = programming
+    if chamber is Chamber.A:
+        amp_v, width_ms = p.atrial_amplitude_v, p.atrial_pulse_width_ms
+    else:
+        amp_v, width_ms = p.ventricular_amplitude_v, p.ventricular_pulse_width_ms
+    return round((amp_v or 0.0) * 1000), round(width_ms * 1000)
 
 
 class UnprogrammedDevice:

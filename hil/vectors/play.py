@@ -28,6 +28,7 @@ import numpy.typing as npt
 from devicetwin.pacemaker import Chamber, Programming
 from devicetwin.pacemaker.sensing import FULL_SCALE_UV, SensingFrontEnd
 from firmware_bridge.errors import BridgeError
+from hil.devices import DeviceOptions, open_device
 from hil.errors import HilError
 from hil.session.mapping import programming_from
 from hil.vectors.format import ExpectedPace, VectorFile
@@ -129,8 +130,6 @@ def synthesise(vectors: VectorFile, programming: Programming) -> SampleStream:
 def play_samples(vectors: VectorFile, device: str, *, fault: str | None = None,
                  key: bytes | None = None) -> list[tuple[int, Chamber]]:
     """Program the device, send the synthesised stream in TICK windows; its paces."""
-    from hil.devices import DeviceOptions, open_device
-
     programming = programming_from(vectors.mode, vectors.parameters)
     stream = synthesise(vectors, programming)
     n = stream.atrial_uv.shape[0]
