@@ -158,8 +158,10 @@ class SerialLink(Link):
     cancel pipe, so ``cancel_read()`` still ends a wait) and one ``read`` per call, with the
     timeout given to ``poll`` instead of reconfiguring the port when it changes. A write
     returns once the kernel holds all the bytes (it does not wait for a UART to send them).
-    Other URLs go through pyserial's own ``read``/``write``; on ``socket://`` links TCP_NODELAY
-    is set, so short messages are not held back by Nagle's algorithm.
+    A ``socket://`` link is read and written on its socket the same way (pyserial's own socket
+    ``read`` takes two bytes a call and drops the bytes that arrived just before the peer
+    closed); TCP_NODELAY is set, so short messages are not held back by Nagle's algorithm.
+    Other URLs go through pyserial's own ``read``/``write``.
     """
 
     def __init__(self, url: str, timeout_s: float = 1.0, baudrate: int = 115200) -> None:
@@ -188,6 +190,11 @@ class SerialLink(Link):
             self._poll.register(fd, select.POLLIN)
             self._poll.register(cancel_fd, select.POLLIN)
             self._fd, self._cancel_fd = fd, cancel_fd
+        elif self.url.startswith("socket://") and isinstance(sock, socket.socket):
+            # pyserial left the socket non-blocking
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
+            self._fd = sock.fileno()
 
     def _close(self) -> None:
         self._fd, self._poll, self._cancel_fd = None, None, -1
@@ -255,9 +262,15 @@ class SerialLink(Link):
         if not first:
             return b""
         waiting = port.in_waiting
-        if waiting:
+        if not waiting:
+            return first
+        try:
             return first + bytes(port.read(min(waiting, max_bytes - 1)))
-        return first
+        except Exception:
+            # the peer closed right after its last bytes (pyserial's socket:// reports "ready"
+            # for the end of the stream too): hand over what arrived; the next read reports the
+            # disconnection
+            return first
 
 
 class VisaLink(Link):
