@@ -12,6 +12,7 @@ code   meaning
 130    interrupted by SIGINT (Ctrl-C); the evidence written so far is kept and closed
 143    interrupted by SIGTERM (``timeout``, a CI cancel, ``docker stop``); likewise
 129    interrupted by SIGHUP (the terminal closed); likewise
+141    the reader of the output went away (``devicetwin ... | head``): output stopped quietly
 =====  =======================================================================================
 
 The mapping from an exception to its code lives only here (:func:`exit_code_for`); the CLI and
@@ -41,6 +42,7 @@ class ExitCode(enum.IntEnum):
     INTERNAL = 4
     SIGHUP = 128 + signal.SIGHUP
     SIGINT = 128 + signal.SIGINT
+    SIGPIPE = 128 + signal.SIGPIPE
     SIGTERM = 128 + signal.SIGTERM
 
     @classmethod
@@ -84,5 +86,6 @@ EPILOG = """exit codes (every subcommand):
   2    bad usage or configuration (scenario, programming, vector file, key file, CLI values)
   3    the device or an instrument could not be reached, started, or stopped answering
   4    internal error (a bug in devicetwin: please report the traceback)
-  130  interrupted by SIGINT; 143 by SIGTERM; 129 by SIGHUP (evidence kept and closed)"""
+  130  interrupted by SIGINT; 143 by SIGTERM; 129 by SIGHUP (evidence kept and closed)
+  141  the reader of the output went away (`devicetwin ... | head`): output stopped, quietly"""
 """The exit-code table as ``--help`` prints it."""

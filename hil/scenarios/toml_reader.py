@@ -231,7 +231,50 @@ class TomlReader:
                          getattr(err, "expected", None))
 
 
+#: The deepest nesting of arrays and inline tables a file may have (a scenario needs 3 or 4).
+MAX_NESTING = 64
+
+
+def nesting_depth(text: str, limit: int = MAX_NESTING) -> int:
+    """How deep ``[``/``{`` nest in TOML ``text`` outside strings and comments, counted up to
+    one past ``limit`` (then the scan stops).
+
+    tomllib parses nesting by recursion: a file nested a few hundred deep ends in a
+    ``RecursionError`` whose depth depends on the caller's stack, so it is refused here, before
+    parsing, the same way wherever it is read.
+    """
+    depth = deepest = 0
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return deepest
+
+
 def read_toml(text: str, file: str) -> dict[str, Any]:
+    if nesting_depth(text) > MAX_NESTING:
+        raise ScenarioError(f"nests arrays or inline tables more than {MAX_NESTING} deep",
+                            file=file, line=None, field="(syntax)", value=None,
+                            expected=f"valid TOML nested at most {MAX_NESTING} deep")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

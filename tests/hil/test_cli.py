@@ -30,3 +30,18 @@ def test_unknown_command_is_an_error() -> None:
     )
     assert proc.returncode == 2
     assert "no-such-command" in proc.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_141() -> None:
+    """`devicetwin ... | head -1`: no BrokenPipeError traceback, the shell's SIGPIPE code."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "hil.cli", "scenarios"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err

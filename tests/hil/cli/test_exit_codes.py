@@ -29,7 +29,7 @@ def refused_url() -> str:
 
 
 def test_the_convention_is_the_documented_one() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 143]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 141, 143]
     assert ExitCode.for_signal(15) is ExitCode.SIGTERM
 
 

@@ -56,6 +56,22 @@ def test_a_timing_fault_inside_the_tolerance_shows_as_a_bias() -> None:
     assert vp.median_us == -5000
 
 
+def test_a_p_wave_exactly_at_the_end_of_pvarp_is_tracked_and_the_off_by_one_fault_is_caught(
+) -> None:
+    """``ddd_pvarp_boundary`` sweeps P waves 1 ms a beat across the end of PVARP (340 ms): the
+    clean device tracks the one that lands on the end (A-21: PVARP is half-open), the fault that
+    closes PVARP at its end leaves it untracked and the run fails."""
+    scenario = load_scenario(resolve("ddd_pvarp_boundary"))
+    clean = run_scenario(scenario, "events+emulated")
+    assert clean.passed, clean.explain()
+    vps = [e.t_us for e in clean.loop.device_events if e.kind is MarkerKind.VP]
+    senses = [e.t_us for e in clean.loop.twin_events if e.kind is MarkerKind.AS]
+    after_vp = {s - max(v for v in vps if v < s) for s in senses if any(v < s for v in vps)}
+    assert 340_000 in after_vp  # a P wave sensed exactly at the end of PVARP, and tracked
+    faulty = run_scenario(scenario, "events+emulated", fault="PVARP_OFF_BY_ONE")
+    assert not faulty.passed
+
+
 def test_a_feature_the_device_lacks_makes_the_scenario_not_applicable() -> None:
     with pytest.raises(NotApplicableError, match="hysteresis_rate_ppm"):
         run_scenario(load_scenario(resolve("vvi_hysteresis")), "events+emulated")

@@ -35,11 +35,14 @@ def read_lines(link: Link, n: int, timeout_s: float = 5.0) -> list[str]:
 
 
 def source_hash(build: str, variant: str) -> str:
-    """docs/firmware_events.md "Identity": SHA-256 of the sources in byte order of their paths,
+    """docs/firmware_events.md "Identity": SHA-256 of the sources (with the shared POSIX host
+    files of ``hil/posix_host``) in byte order of their paths relative to the firmware folder,
     then the Makefile, then ``<build> <variant>\\n``."""
     d = EVENT_FIRMWARE_DIR
-    files = sorted(str(p.relative_to(d)) for pattern in ("src/*.c", "src/*.h", "hal/host/*.c",
-                                                          "hal/host/*.h") for p in d.glob(pattern))
+    shared = ["../posix_host/posix_host.c", "../posix_host/posix_host.h"]
+    files = sorted([*(str(p.relative_to(d)) for pattern in ("src/*.c", "src/*.h", "hal/host/*.c",
+                                                             "hal/host/*.h")
+                      for p in d.glob(pattern)), *shared])
     h = hashlib.sha256()
     for name in [*files, "Makefile"]:
         h.update((d / name).read_bytes())

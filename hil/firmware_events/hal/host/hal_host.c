@@ -2,118 +2,58 @@
  * hal_host.c - the host HAL: a POSIX process whose link is a file descriptor, normally the
  * master side of a pseudo-terminal opened by hil/emulator/event_device.py (--uart-fd N), else
  * stdin/stdout. The clock is CLOCK_MONOTONIC; console text goes to stderr. SIGSEGV, SIGBUS,
- * SIGFPE and SIGILL print a fault report and exit 70.
+ * SIGFPE and SIGILL print a fault report and exit 70. The POSIX plumbing is hil/posix_host,
+ * shared with the binary-protocol firmware's host HAL; this file maps ev_hal.h onto it.
  */
-#define _GNU_SOURCE /* ppoll */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ev_faults.h"
 #include "ev_hal.h"
 #include "hal_host.h"
-
-static int g_in = 0;
-static int g_out = 1;
-static struct timespec g_t0;
+#include "posix_host.h"
 
 void hal_host_set_link_fd(int fd)
 {
-    g_in = fd;
-    g_out = fd;
-}
-
-static void on_fault(int sig)
-{
-    char msg[96];
-    int n = snprintf(msg, sizeof(msg), "HARDFAULT: signal %d (host target), fault=%s\n", sig,
-                     ev_fault_name());
-    if (n > 0) {
-        ssize_t w = write(2, msg, (size_t)n);
-        (void)w;
-    }
-    _exit(70);
+    posix_host_set_link_fd(fd);
 }
 
 void hal_init(void)
 {
-    clock_gettime(CLOCK_MONOTONIC, &g_t0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_fault;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
-    sigaction(SIGILL, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    posix_host_init(ev_fault_name);
 }
 
 void hal_link_write(const uint8_t *data, size_t len)
 {
-    while (len > 0u) {
-        ssize_t w = write(g_out, data, len);
-        if (w < 0) {
-            if (errno == EINTR || errno == EAGAIN) {
-                struct pollfd p = {g_out, POLLOUT, 0};
-                (void)poll(&p, 1, 10);
-                continue;
-            }
-            hal_console("link write failed: link gone\n");
-            hal_exit(0);
-        }
-        data += w;
-        len -= (size_t)w;
+    if (posix_host_link_write(data, len) != POSIX_HOST_OK) {
+        hal_console("link write failed: link gone\n");
+        hal_exit(0);
     }
 }
 
 size_t hal_link_read(uint8_t *buf, size_t cap)
 {
-    struct pollfd p = {g_in, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) {
-        if ((p.revents & (POLLHUP | POLLERR)) != 0 && (g_in == 0 || getppid() == 1)) {
-            hal_exit(0); /* stdin closed, or the bench is gone */
-        }
-        return 0u;
+    size_t n = 0u;
+    if (posix_host_link_read(buf, cap, &n) != POSIX_HOST_OK) {
+        hal_exit(0); /* stdin closed, or the bench is gone */
     }
-    ssize_t r = read(g_in, buf, cap);
-    if (r == 0 && g_in == 0) {
-        hal_exit(0); /* stdin closed */
-    }
-    return r > 0 ? (size_t)r : 0u;
+    return n;
 }
 
 void hal_wait_us(uint32_t max_us)
 {
-    struct pollfd p = {g_in, POLLIN, 0};
-    struct timespec ts = {(time_t)(max_us / 1000000u), (long)(max_us % 1000000u) * 1000L};
-    int r = ppoll(&p, 1, &ts, NULL);
-    if (r > 0 && (p.revents & POLLIN) == 0) {
-        struct timespec pause = {0, 5000000}; /* hang-up without data: do not spin */
-        nanosleep(&pause, NULL);
-    }
-    if (getppid() == 1) {
+    if (posix_host_wait_us(max_us) != POSIX_HOST_OK) {
         hal_exit(0); /* orphaned: the bench died */
     }
 }
 
 uint64_t hal_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t us = (int64_t)(ts.tv_sec - g_t0.tv_sec) * 1000000 +
-                 (ts.tv_nsec - g_t0.tv_nsec) / 1000;
-    return (uint64_t)us;
+    return posix_host_now_us();
 }
 
 void hal_console(const char *text)
 {
-    ssize_t w = write(2, text, strlen(text));
-    (void)w;
+    posix_host_console(text);
 }
 
 void hal_exit(int status)
