@@ -10,6 +10,7 @@ and a summary are printed.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections import Counter
@@ -26,6 +27,11 @@ from devicetwin.pacemaker import (
 )
 from hil.errors import HilError
 from hil.exitcodes import exit_code_of_run
+from hil.progress import Progress
+from hil.reports.console import run_summary
+from hil.reports.evidence import write_evidence
+from hil.scenarios import load_scenario, resolve
+from hil.session.runner import run_scenario
 
 SINUS_MS = 800
 """Sinus cycle length (75 bpm, between the nominal LRL 60 and URL 120: tracked 1:1)."""
@@ -241,13 +247,6 @@ def run_bench_demo(out_dir: Path | None, device: str = "emulated",
     Prints the first seconds of the device's marker channel beside the twin's prediction, the
     run's summary, and where the report is; returns 0 when the run passed.
     """
-    import dataclasses
-
-    from hil.progress import Progress
-    from hil.reports.console import run_summary
-    from hil.scenarios import load_scenario, resolve
-    from hil.session.runner import run_scenario
-
     scenario = load_scenario(resolve(DEFAULT_SCENARIO))
     if duration_s is not None:
         scenario = dataclasses.replace(scenario, duration_us=round(duration_s * 1e6))
@@ -255,7 +254,8 @@ def run_bench_demo(out_dir: Path | None, device: str = "emulated",
     print(f"  {scenario.description}")
     with Progress(scenario.duration_s, scenario.name) as bar:
         result = run_scenario(scenario, device, out_dir=out_dir,
-                              progress=lambda t_us: bar.update(t_us / 1e6))
+                              progress=lambda t_us: bar.update(t_us / 1e6),
+                              evidence=write_evidence)
     twin = {(e.t_us, e.chamber, e.kind) for e in result.loop.twin_events}
     print("marker channel, first 5 s (device; '=' when the twin predicted the same):")
     for e in result.loop.device_events:

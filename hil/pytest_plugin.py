@@ -10,8 +10,15 @@ Installed with devicetwin (entry point ``pytest11``), so a firmware team's test 
 Options: ``--device-url`` (``emulated`` by default, ``qemu``, or any firmware_bridge URL; also
 the ``DEVICETWIN_DEVICE`` environment variable), ``--device-fault`` (a seeded-fault variant of
 the emulated firmware), ``--bench-out`` (keep every run's record and reports there) and
-``--skip-unreachable``. Requirement IDs of the ``requirement`` marker and each run's scenario and
-verdict land in the JUnit XML as test-case properties.
+``--skip-unreachable``.
+
+Every bench test's JUnit test case (``--junitxml``) carries properties (docs/junit.md): the device
+under test as the session reached it (``device.spec``, ``device.url``, ``device.kind``,
+``device.model``, ``device.firmware_version``, ``device.firmware_hash``, ...); the IDs of the
+``requirement`` marker and of each run's scenario, each under the name of its kind
+(``spec_rule`` for the specification's ``A-n``, ``hazard`` for ``HAZ-<name>``, ``requirement``
+for any other, such as a team's ``SRS-PMT-3``); and each run's ``scenario``, ``verdict`` and
+``report``.
 
 The command line's exit-code cases (``hil.exitcodes``) map to pytest outcomes: a failed verdict
 is a test *failure* (the test's assert); a device that cannot be reached or started is an
@@ -27,18 +34,21 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-from hil.devices import DeviceOptions, open_device
+from hil.devices import DeviceIdentity, DeviceOptions, open_device
 from hil.devices.profile import DeviceProfile, load_profile
 from hil.errors import ConfigError, NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for
+from hil.reports.evidence import write_evidence
+from hil.reports.junit import device_properties, id_properties
+from hil.results import RunResult
+from hil.scenarios import Scenario, load_scenario, resolve
+from hil.session.runner import run_scenario
 
-if TYPE_CHECKING:
-    from hil.scenarios import Scenario
-    from hil.session.runner import RunResult
+#: The identity the session's device gave when first reached (``device_reachable``).
+DEVICE_IDENTITY = pytest.StashKey[DeviceIdentity]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,10 +72,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Copy requirement IDs into the test's JUnit properties."""
+    """Copy the ``requirement`` marker's IDs into the test's JUnit properties, each under the
+    name of its kind (``hil.reports.junit.id_kind``)."""
     for mark in item.iter_markers("requirement"):
-        for rid in mark.args:
-            item.user_properties.append(("requirement", str(rid)))
+        item.user_properties.extend(id_properties([str(rid) for rid in mark.args]))
 
 
 class Bench:
@@ -81,9 +91,6 @@ class Bench:
 
     def run(self, scenario: str | Path | Scenario) -> RunResult:
         """Run a built-in scenario (by name), a scenario file, or a Scenario object."""
-        from hil.scenarios import Scenario, load_scenario, resolve
-        from hil.session.runner import run_scenario
-
         try:
             sc = (scenario if isinstance(scenario, Scenario)
                   else load_scenario(resolve(str(scenario))))
@@ -95,7 +102,7 @@ class Bench:
             out = self.out_root / safe / sc.name
         try:
             result = run_scenario(sc, self.device, out_dir=out, fault=self.fault,
-                                  profile=self.profile)
+                                  profile=self.profile, evidence=write_evidence)
         except NotApplicableError as err:  # the scenario asks what this device cannot do
             pytest.skip(f"not applicable to {self.device!r}: {err}")
         except Exception as err:
@@ -108,7 +115,9 @@ class Bench:
         props = self._item.user_properties
         props.append(("scenario", sc.name))
         props.append(("verdict", result.verdict))
-        props.extend(("requirement", r) for r in sc.requirements)
+        props.extend(id_properties(sc.requirements))
+        known = set(props)
+        props.extend(p for p in device_properties(result.device.to_dict()) if p not in known)
         if out is not None:
             props.append(("report", str(out / "report.html")))
         return result
@@ -145,8 +154,8 @@ def device_reachable(request: pytest.FixtureRequest, device_url: str) -> str:
     """
     fault = request.config.getoption("--device-fault")
     try:
-        with open_device(device_url, DeviceOptions(fault=fault)):
-            pass
+        with open_device(device_url, DeviceOptions(fault=fault)) as dev:
+            request.config.stash[DEVICE_IDENTITY] = dev.identity
     except Exception as err:
         code = exit_code_for(err)
         if code is ExitCode.DEVICE and request.config.getoption("--skip-unreachable"):
@@ -166,8 +175,13 @@ class DeviceSetupError(Exception):
 @pytest.fixture
 def bench(request: pytest.FixtureRequest, device_reachable: str,
           device_profile: DeviceProfile | None) -> Bench:
-    """A bench bound to the device under test; ``bench.run(name)`` returns a RunResult."""
+    """A bench bound to the device under test; ``bench.run(name)`` returns a RunResult. The
+    device's identity goes into the test's JUnit properties (``device.*``) at once, so a test
+    that fails before its first run still names the device."""
     device_url = device_reachable
+    identity = request.config.stash.get(DEVICE_IDENTITY, None)
+    if identity is not None:
+        request.node.user_properties.extend(device_properties(identity.to_dict()))
     out = request.config.getoption("--bench-out")
     return Bench(device_url, request.config.getoption("--device-fault"),
                  Path(out) if out else None, request.node, device_profile)
@@ -176,7 +190,6 @@ def bench(request: pytest.FixtureRequest, device_reachable: str,
 @pytest.fixture
 def scenario() -> Callable[[str | Path], Scenario]:
     """Load a scenario by built-in name or file path (validated)."""
-    from hil.scenarios import load_scenario, resolve
 
     def load(name_or_path: str | Path) -> Scenario:
         return load_scenario(resolve(str(name_or_path)))

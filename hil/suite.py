@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,49 +16,50 @@ from hil.devices.profile import load_profile
 from hil.errors import NotApplicableError
 from hil.exitcodes import ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, shielded, signal_of
+from hil.reports.evidence import write_evidence
+from hil.results import SuiteEntry
 from hil.scenarios import library_names, load_scenario, resolve
+from hil.session.runner import run_scenario
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteEntry:
-    """The outcome of one run in a suite."""
-
-    scenario: str
-    fault: str | None
-    verdict: str
-    failed: tuple[str, ...]
-    realtime_factor: float
-    wall_s: float
-    error: str | None = None
-    exit_code: int = 0  # hil.exitcodes: what this run alone would have exited with
-
-
-def _run_one(path: str, device: str, fault: str | None, out_dir: str | None,
-             profile: str | None = None) -> SuiteEntry:
-    from hil.session.runner import run_scenario
-
+def run_one(path: str, device: str, fault: str | None, out_dir: str | None,
+            profile: str | None = None) -> SuiteEntry:
+    """One run of a suite, as a worker process runs it: plain, picklable arguments (the scenario
+    file, the device URL, the seeded fault, the evidence folder, the device profile file) and a
+    small picklable :class:`SuiteEntry` back. Writes the run's evidence when ``out_dir`` is set.
+    """
     t0 = time.perf_counter()
     scenario = load_scenario(path)
+    reqs = scenario.requirements
+    # the device as asked for, until it answers with its identity
+    unreached = (("spec", device),) + ((("profile", profile),) if profile else ())
     if received_signal() is not None:  # the suite is stopping: start no new run
-        return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0, 0.0, "not started")
+        return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0, 0.0, "not started",
+                          requirements=reqs, device=unreached, out_dir=out_dir)
     try:
         result = run_scenario(scenario, device, fault=fault,
                               out_dir=Path(out_dir) if out_dir else None,
-                              profile=load_profile(profile) if profile else None)
+                              profile=load_profile(profile) if profile else None,
+                              evidence=write_evidence)
     except NotApplicableError as err:  # the scenario asks what this device cannot do
         return SuiteEntry(scenario.name, fault, "n/a", (), 0.0, time.perf_counter() - t0,
-                          str(err), ExitCode.PASSED)
+                          str(err), ExitCode.PASSED, reqs, unreached, out_dir=out_dir)
     except Exception as err:  # a run that cannot even start is a failed entry, not a crash
         return SuiteEntry(scenario.name, fault, "error", (), 0.0, time.perf_counter() - t0,
                           f"{type(err).__name__}: {err}",
-                          exit_code_for(err) or ExitCode.INTERNAL)
+                          exit_code_for(err) or ExitCode.INTERNAL, reqs, unreached,
+                          out_dir=out_dir)
     except KeyboardInterrupt as exc:  # stopped before its loop ran
         return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0,
-                          time.perf_counter() - t0, interruption_text(exc))
-    failed = tuple(c.name for c in result.criteria if not c.passed)
-    return SuiteEntry(scenario.name, fault, result.verdict, failed, result.realtime_factor,
-                      result.wall_s, result.loop.interrupted,
-                      exit_code_of_run(result.passed, result.loop.signal))
+                          time.perf_counter() - t0, interruption_text(exc), requirements=reqs,
+                          device=unreached, out_dir=out_dir)
+    failed = [c for c in result.criteria if c.failed]
+    identity = tuple((k, "" if v is None else str(v))
+                     for k, v in result.device.to_dict().items())
+    return SuiteEntry(scenario.name, fault, result.verdict, tuple(c.name for c in failed),
+                      result.realtime_factor, result.wall_s, result.loop.interrupted,
+                      exit_code_of_run(result.passed, result.loop.signal), reqs, identity,
+                      tuple(c.sentence for c in failed), out_dir)
 
 
 def _stop_workers(pool: ProcessPoolExecutor, signum: int) -> None:
@@ -107,7 +107,10 @@ def run_suite(
     on_done: Callable[[SuiteEntry, int, int], None] | None = None,
     profile: Path | None = None,
 ) -> list[SuiteEntry]:
-    """Run every scenario against every firmware variant, ``jobs`` processes at a time."""
+    """Run every scenario against every firmware variant, ``jobs`` processes at a time; with
+    ``out_dir``, each run's evidence goes to ``out_dir/<variant>/<scenario file stem>`` (the
+    variant is the fault, or ``clean``). ``on_done(entry, done, total)`` hears of each run as it
+    ends."""
     work = [(str(p), f) for f in faults for p in paths]
     jobs = max(1, jobs or os.cpu_count() or 1)
     results: list[SuiteEntry] = []
@@ -118,7 +121,7 @@ def run_suite(
         return str(out_dir / (fault or "clean") / Path(path).stem)
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_run_one, p, device, f, target(p, f),
+        futures = [pool.submit(run_one, p, device, f, target(p, f),
                                str(profile) if profile else None) for p, f in work]
         try:
             for fut in as_completed(futures):
@@ -158,3 +161,7 @@ def write_json(path: Path, doc: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path
+
+
+__all__ = ["SuiteEntry", "expand", "mutant_table", "run_one", "run_suite", "suite_exit_code",
+           "write_json"]

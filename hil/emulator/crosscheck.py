@@ -17,6 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from devicetwin.pacemaker import (
+    PARAMETERS,
+    LowerRateTiming,
+    Mode,
+    PacemakerModel,
+    Programming,
+    ProgrammingError,
+)
 from firmware_bridge.messages import Ack, Event, Program
 from firmware_bridge.wire import ParamId
 from hil.emulator.device import start_device
@@ -195,21 +203,17 @@ def _key(e: Any) -> MarkerKey:
             e.width_us or 0)
 
 
-def _programming(s: Scenario) -> Any:
-    from devicetwin import pacemaker
-
+def _programming(s: Scenario) -> Programming:
     changes = dict(s.changes)
     if isinstance(changes.get("lower_rate_timing"), str):
-        changes["lower_rate_timing"] = pacemaker.LowerRateTiming[changes["lower_rate_timing"]]
-    return pacemaker.Programming.nominal(pacemaker.Mode[s.mode], **changes)
+        changes["lower_rate_timing"] = LowerRateTiming[changes["lower_rate_timing"]]
+    return Programming.nominal(Mode[s.mode], **changes)
 
 
 def model_markers(s: Scenario) -> list[MarkerKey]:
     """The reference model's markers for a scenario (inside its samples)."""
-    from devicetwin import pacemaker
-
     a, v, x = s.signals()
-    model = pacemaker.PacemakerModel(_programming(s))
+    model = PacemakerModel(_programming(s))
     end_us = 1000 * s.duration_ms
     # The model may run its timers to an activity epoch's end just after the block.
     return [_key(m) for m in model.process_samples(0, a, v, x) if m.t_us < end_us]
@@ -245,23 +249,21 @@ def compare(s: Scenario, target: str = "host", fault: str | None = None
     )
 
 
-def random_case(seed: int) -> tuple[Any, Signal, Signal, Signal]:
+def random_case(seed: int) -> tuple[Programming, Signal, Signal, Signal]:
     """A random valid programming (a permanent mode, up to 5 applicable parameters off nominal)
     and random electrograms: P waves at random intervals, conducted or not, PVCs, sometimes a
     noise burst on either channel and an activity burst. Deterministic in ``seed``."""
-    from devicetwin import pacemaker
-
     rng = random.Random(seed)
-    params = pacemaker.PARAMETERS
-    modes = [m for m in pacemaker.Mode if 1 <= m.wire_code <= 18]
+    params = PARAMETERS
+    modes = [m for m in Mode if 1 <= m.wire_code <= 18]
     while True:
         mode = rng.choice(modes)
         names = [n for n in params if n != "mode" and params[n].applies_to(mode)]
         changes = {n: rng.choice(params[n].values) for n in rng.sample(names, rng.randint(0, 5))}
         try:
-            prog = pacemaker.Programming.nominal(mode, **changes)
+            prog = Programming.nominal(mode, **changes)
             break
-        except pacemaker.ProgrammingError:
+        except ProgrammingError:
             continue
     n = rng.randint(3000, 15000)
     a, v, x = (np.zeros(n, np.int16) for _ in range(3))
@@ -288,8 +290,6 @@ def random_case(seed: int) -> tuple[Any, Signal, Signal, Signal]:
 def compare_random(client: ProbeClient, seed: int) -> str | None:
     """Run :func:`random_case` on a connected device (session reset) and on the model; None
     when they agree, else a description of the first disagreement."""
-    from devicetwin import pacemaker
-
     prog, a, v, x = random_case(seed)
     client.reset_session()
     reply = client.command(wire_program(prog.to_wire_units()))
@@ -299,13 +299,13 @@ def compare_random(client: ProbeClient, seed: int) -> str | None:
     end_us = 1000 * len(a)
     got = [_key(e) for e in client.run(a.tolist(), v.tolist(), x.tolist()).events
            if e.t_us < end_us]
-    want = [_key(m) for m in pacemaker.PacemakerModel(prog).process_samples(0, a, v, x)
+    want = [_key(m) for m in PacemakerModel(prog).process_samples(0, a, v, x)
             if m.t_us < end_us]
     if got == want:
         return None
     i = next((k for k, (g, p) in enumerate(zip(got, want, strict=False)) if g != p),
              min(len(got), len(want)))
-    nominal = pacemaker.Programming.nominal(prog.mode).to_wire_units()
+    nominal = Programming.nominal(prog.mode).to_wire_units()
     changed = {k: w for k, w in prog.to_wire_units().items() if nominal.get(k) != w}
     return (f"seed {seed}: {prog.mode.name} {changed}: marker #{i}: firmware "
             f"{got[max(0, i - 2):i + 3]} model {want[max(0, i - 2):i + 3]}")

@@ -10,6 +10,9 @@ import contextlib
 from types import TracebackType
 from typing import Any
 
+import pyvisa
+import serial
+
 from firmware_bridge.links import is_visa_resource
 from hil.instruments.errors import AnalyzerError, InstrumentConnectionError, InstrumentTimeoutError
 
@@ -39,8 +42,6 @@ class LineAnalyzer:
             return
         try:
             if is_visa_resource(self.resource):
-                import pyvisa
-
                 self._rm = pyvisa.ResourceManager("@py")
                 port = self._rm.open_resource(self.resource)
                 port.baud_rate = self.baudrate
@@ -48,8 +49,6 @@ class LineAnalyzer:
                 port.write_termination = "\n"
                 port.timeout = round(self.timeout_s * 1000)
             else:
-                import serial
-
                 port = serial.serial_for_url(self.resource, baudrate=self.baudrate,
                                              timeout=self.timeout_s)
         except Exception as exc:

@@ -13,11 +13,14 @@ from types import TracebackType
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.errors import BridgeError
-from hil.emulator.device import EmulatedDevice
+from hil.emulator.device import EmulatedDevice, start_device
 from hil.instruments.analyzer import LineAnalyzer
 from hil.instruments.awg import ScpiAwg
+from hil.instruments.emulated.analyzer import EmulatedAnalyzer
+from hil.instruments.emulated.awg import EmulatedAwg
 from hil.instruments.emulated.device import AnalogDevice
 from hil.instruments.emulated.pulse import PulseModel
+from hil.instruments.emulated.scope import EmulatedScope
 from hil.instruments.emulated.world import AnalogWorld
 from hil.instruments.errors import InstrumentConnectionError, InstrumentError
 from hil.instruments.interfaces import BenchResources
@@ -131,9 +134,6 @@ def _open(bench: Bench, awg: str, scope: str, analyzer: str | None, device: str 
     if any(emulated[:3]):
         world = AnalogWorld(seed=seed, model=model)
         bench.world = world
-    from hil.instruments.emulated.awg import EmulatedAwg
-    from hil.instruments.emulated.scope import EmulatedScope
-
     if awg == EMULATED:
         assert world is not None
         awg = stack.enter_context(EmulatedAwg(world)).resource
@@ -143,8 +143,6 @@ def _open(bench: Bench, awg: str, scope: str, analyzer: str | None, device: str 
     analog: AnalogDevice | None = None
     programmer_url: str | None = device
     if device == EMULATED:
-        from hil.emulator import start_device
-
         emu = stack.enter_context(start_device("host", fault))
         bench.device = emu
         programmer_url = emu.url
@@ -172,8 +170,6 @@ def _open(bench: Bench, awg: str, scope: str, analyzer: str | None, device: str 
         else:
             bench.programmer = BridgeProgrammer(client)
     if analyzer == EMULATED:
-        from hil.instruments.emulated.analyzer import EmulatedAnalyzer
-
         assert world is not None
         analyzer = stack.enter_context(EmulatedAnalyzer(world, analog)).url
     bench.awg = ScpiAwg(awg, timeout_s)

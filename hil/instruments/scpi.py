@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
+import pyvisa
+from pyvisa import constants
+from pyvisa.errors import VisaIOError
 
 from hil.instruments.errors import (
     BlockFormatError,
@@ -87,8 +91,6 @@ def _no_delay(inst: Any) -> None:
     otherwise wait for the instrument's delayed ACK (Nagle; 40 ms on Linux) before a query goes
     out. pyvisa-py does not implement ``VI_ATTR_TCPIP_NODELAY``, so the option is set on its
     socket; other backends keep their own setting."""
-    import socket
-
     sess = getattr(inst.visalib, "sessions", {}).get(inst.session)
     sock = getattr(sess, "interface", None)
     if isinstance(sock, socket.socket):
@@ -123,8 +125,6 @@ class ScpiResource:
         """Open the resource (idempotent)."""
         if self._inst is not None:
             return
-        import pyvisa
-
         try:
             self._rm = pyvisa.ResourceManager("@py")
             inst = self._rm.open_resource(self.resource)
@@ -169,9 +169,6 @@ class ScpiResource:
         return self._inst
 
     def _io_error(self, command: str, exc: Exception) -> InstrumentError:
-        from pyvisa import constants
-        from pyvisa.errors import VisaIOError
-
         if isinstance(exc, VisaIOError) and exc.error_code == constants.StatusCode.error_timeout:
             return InstrumentTimeoutError(
                 f"{self.resource}: no answer to {command!r} within {self.timeout_s} s",

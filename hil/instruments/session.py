@@ -56,13 +56,7 @@ from hil.instruments.errors import InstrumentError
 from hil.instruments.interfaces import AwgChannelSetup, ChannelSetup
 from hil.instruments.programmer import BridgeProgrammer
 from hil.session.mapping import wire_parameters
-from hil.session.realtime import RealtimeOptions
 
-#: Real-time options for the instrument path (more latency than a digital link: VISA writes,
-#: scope polling every ``POLL_S``).
-VISA_REALTIME = RealtimeOptions(window_ms=10, lead_ms=40, late_threshold_ms=6.0,
-                                max_late_fraction=0.05, twin_margin_ms=200,
-                                probe_interval_ms=500)
 LEAD_RANGE_UV = 32767.0
 SCOPE_RATE_HZ = 100e3
 SCOPE_RANGE_V = 16.0

@@ -9,6 +9,10 @@ from typing import Any
 
 from devicetwin.conformance import judge
 from devicetwin.pacemaker import Mode, Programming
+from hil.instruments.bench import open_bench
+from hil.measure.report import write_measure_report
+from hil.measure.simbench import SimBench
+from hil.measure.suite import Capture, run_suite
 
 
 def add_parser(sub: Any) -> None:
@@ -21,7 +25,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--device", default="emulated",
                    help="the programmer's device URL (default: the emulated host firmware)")
     p.add_argument("--fault", default=None, help="seeded-fault firmware variant (emulated)")
-    p.add_argument("--mode", default="VVI", help="pacing mode to program (default VVI)")
+    p.add_argument("--mode", default="VVI", type=str.upper, choices=[m.name for m in Mode],
+                   metavar="MODE", help="pacing mode to program, e.g. VVI, DDD (default VVI)")
     p.add_argument("--lrl", type=int, default=60, help="lower rate limit, ppm (default 60)")
     p.add_argument("--simulated", action="store_true",
                    help="in-process simulated bench in simulated time (reference model)")
@@ -32,20 +37,13 @@ def add_parser(sub: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the suite, print one line per verdict, write the evidence; 0 when all passed."""
-    from hil.measure.report import write_measure_report
-    from hil.measure.suite import Capture, run_suite
-
-    prog = Programming(mode=Mode[args.mode.upper()], lower_rate_ppm=args.lrl)
+    prog = Programming(mode=Mode[args.mode], lower_rate_ppm=args.lrl)
     evidence: list[Capture] = []
     start = time.perf_counter()
     if args.simulated:
-        from hil.measure.simbench import SimBench
-
         with SimBench(prog) as sim:
             ms = run_suite(sim, prog, evidence=evidence)
     else:
-        from hil.instruments.bench import open_bench
-
         with open_bench(args.awg, args.scope, args.analyzer, args.device,
                         fault=args.fault) as bench:
             ms = run_suite(bench, prog, evidence=evidence)

@@ -30,9 +30,11 @@ img{max-width:100%;border:1px solid #eee;margin:6px 0}
 """
 
 
-def _num(value: float | None) -> str:
+def _num(value: float | str | None) -> str:
     if value is None:
         return "not observed"
+    if isinstance(value, str):  # a categorical measurement's word
+        return value
     if math.isnan(value):
         return "missing"
     return f"{value:.4g}"

@@ -1,7 +1,10 @@
 """Progressive writers for WFDB records (PhysioNet's format), readable by the ``wfdb`` package.
 
-Signals go to one interleaved format-16 ``.dat`` file; the ``.hea`` header is rewritten atomically
-after each block so that it always describes exactly the samples already on disk. Annotation files
+Signals go to one interleaved ``.dat`` file in format 16 (16-bit, +-32.767 mV at 1 uV) or format 24
+(24-bit, +-8.39 V at 1 uV: room for the largest pacing artefact); the ``.hea`` header is rewritten
+atomically after each block so that it always describes exactly the samples already on disk, with
+the record's start date and time and its comment lines (what was run; which samples, if any,
+saturated). Annotation files
 (MIT format) end with the end-of-file word after every flush; the next write overwrites it. A
 run stopped at any point, by Ctrl-C or a crashed device, therefore leaves a record that
 ``wfdb.rdrecord`` and ``wfdb.rdann`` read up to the last flush. Files are flushed to the
@@ -13,7 +16,9 @@ from __future__ import annotations
 import enum
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -24,7 +29,8 @@ import numpy.typing as npt
 from hil.errors import HilError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
-_DIGITAL_MAX = 32767  # -32768 is WFDB's "no sample" value in format 16
+#: Largest digital value per WFDB signal format; the most negative value is WFDB's "no sample".
+DIGITAL_MAX = {16: 2**15 - 1, 24: 2**23 - 1, 32: 2**31 - 1}
 
 
 class RecordingError(HilError):
@@ -55,7 +61,8 @@ class SignalSpec:
     units:
         Physical units, ``mV`` for every signal the bench records.
     gain_adu_per_unit:
-        Digital units per physical unit: 1000 gives 1 uV resolution over +-32.767 mV.
+        Digital units per physical unit: 1000 gives 1 uV resolution, over +-32.767 mV in
+        format 16 and +-8388.607 mV in format 24.
     """
 
     name: str
@@ -86,12 +93,31 @@ class RecordWriter:
         Sampling frequency in hertz.
     signals:
         One :class:`SignalSpec` per column of the blocks given to :meth:`write`.
+    fmt:
+        WFDB signal format: 16, 24 or 32 (bits per sample, little-endian two's complement).
+    comments:
+        Header comment lines (ASCII, one line each), e.g. the scenario and programming hash.
+    start:
+        Date and time of the first sample, written in the header's record line (WFDB has no
+        time zone: give UTC and say so in a comment).
     """
 
     def __init__(
-        self, directory: Path | str, record_name: str, fs_hz: float, signals: list[SignalSpec]
+        self, directory: Path | str, record_name: str, fs_hz: float, signals: list[SignalSpec],
+        *, fmt: int = 16, comments: Sequence[str] = (), start: datetime | None = None,
     ) -> None:
         _check_name("record name", record_name)
+        if fmt not in DIGITAL_MAX:
+            raise RecordingError(
+                f"WFDB signal format {fmt!r} is not supported; expected one of "
+                f"{sorted(DIGITAL_MAX)}", name="fmt", value=fmt, expected=str(sorted(DIGITAL_MAX)),
+            )
+        for line in comments:
+            if not line.isascii() or "\n" in line or "\r" in line:
+                raise RecordingError(
+                    f"header comment {line!r} must be one line of ASCII text", name="comments",
+                    value=line, expected="one line of ASCII",
+                )
         if not fs_hz > 0:
             raise RecordingError(
                 f"sampling frequency {fs_hz!r} Hz must be positive",
@@ -118,6 +144,12 @@ class RecordWriter:
         self.record_name = record_name
         self.fs_hz = float(fs_hz)
         self.signals = list(signals)
+        self.fmt = fmt
+        self.comments = tuple(comments)
+        self.start = start
+        self._digital_max = DIGITAL_MAX[fmt]
+        self._clipped = np.zeros(len(signals), dtype=np.int64)
+        self._clipped_peak = np.zeros(len(signals), dtype=np.float64)
         self._gains = np.array([s.gain_adu_per_unit for s in signals], dtype=np.float64)
         self._n_samples = 0
         self._checksums = np.zeros(len(signals), dtype=np.int64)
@@ -140,10 +172,17 @@ class RecordWriter:
         """Samples per signal written so far."""
         return self._n_samples
 
+    @property
+    def clipped(self) -> dict[str, tuple[int, float]]:
+        """Signals that saturated so far: ``{name: (samples, largest |value| in units)}``."""
+        return {spec.name: (int(n), float(peak)) for spec, n, peak
+                in zip(self.signals, self._clipped, self._clipped_peak, strict=True) if n}
+
     def write(self, block: npt.ArrayLike) -> None:
         """Append a block of shape ``(n_samples, n_signals)`` in physical units, then flush.
 
-        Values beyond the digital range saturate (an amplifier's clipping); NaN is rejected.
+        Values beyond the digital range saturate (an amplifier's clipping), and the header says
+        so in a comment with the count and the true largest value; NaN is rejected.
         """
         if self._dat is None:
             raise RecordingError(
@@ -166,26 +205,40 @@ class RecordWriter:
                 expected="finite values",
             )
         digital = np.rint(arr * self._gains)
-        np.clip(digital, -_DIGITAL_MAX, _DIGITAL_MAX, out=digital)
-        samples = digital.astype("<i2")
+        over = np.abs(digital) > self._digital_max
+        if over.any():
+            self._clipped += over.sum(axis=0)
+            peak = np.max(np.where(over, np.abs(arr), 0.0), axis=0)
+            np.maximum(self._clipped_peak, peak, out=self._clipped_peak)
+            np.clip(digital, -self._digital_max, self._digital_max, out=digital)
+        samples = digital.astype(np.int64)
         if self._n_samples == 0:
-            self._initial = samples[0].astype(np.int64)
+            self._initial = samples[0].copy()
         self._checksums += samples.sum(axis=0, dtype=np.int64)
-        self._dat.write(samples.tobytes())
+        self._dat.write(_encode(samples, self.fmt))
         self._dat.flush()
         self._n_samples += samples.shape[0]
         self._write_header()
 
     def _write_header(self) -> None:
-        lines = [f"{self.record_name} {len(self.signals)} {self.fs_hz:g} {self._n_samples}"]
+        record_line = f"{self.record_name} {len(self.signals)} {self.fs_hz:g} {self._n_samples}"
+        if self.start is not None:
+            record_line += f" {self.start:%H:%M:%S} {self.start:%d/%m/%Y}"
+        lines = [record_line]
         for i, spec in enumerate(self.signals):
             checksum = int(self._checksums[i]) & 0xFFFF
             if checksum >= 0x8000:
                 checksum -= 0x10000
             lines.append(
-                f"{self.dat_path.name} 16 {spec.gain_adu_per_unit:g}(0)/{spec.units} 16 0 "
-                f"{int(self._initial[i])} {checksum} 0 {spec.name}"
+                f"{self.dat_path.name} {self.fmt} {spec.gain_adu_per_unit:g}(0)/{spec.units} "
+                f"{self.fmt} 0 {int(self._initial[i])} {checksum} 0 {spec.name}"
             )
+        lines += [f"# {c}" for c in self.comments]
+        for name, (n, peak) in self.clipped.items():
+            spec = self.signals[[s.name for s in self.signals].index(name)]
+            lines.append(f"# clipped {name}: {n} samples beyond +-"
+                         f"{self._digital_max / spec.gain_adu_per_unit:g} {spec.units} "
+                         f"(largest {peak:.3f} {spec.units})")
         tmp = self.header_path.with_suffix(".hea.tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
         os.replace(tmp, self.header_path)
@@ -306,6 +359,16 @@ class AnnotationWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _encode(samples: npt.NDArray[np.int64], fmt: int) -> bytes:
+    """Interleaved samples as WFDB format ``fmt`` bytes (little-endian two's complement)."""
+    if fmt == 16:
+        return samples.astype("<i2").tobytes()
+    if fmt == 32:
+        return samples.astype("<i4").tobytes()
+    # format 24: the low three bytes of each little-endian 32-bit value
+    return samples.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
 
 
 def _word(code: int, value: int) -> bytes:

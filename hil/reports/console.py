@@ -5,14 +5,16 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from devicetwin.conformance import VerdictStatus
-from hil.reports.tables import TimingGroup, outcome_rows, timing_lines, timing_rows
-
-if TYPE_CHECKING:
-    from hil.session.runner import RunResult
-    from hil.suite import SuiteEntry
+from hil.reports.tables import (
+    TimingGroup,
+    format_value,
+    outcome_rows,
+    timing_lines,
+    timing_rows,
+)
+from hil.results import RunResult, SuiteEntry
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
@@ -63,7 +65,8 @@ def run_summary(result: RunResult) -> str:
                             ["outcome", "value", "unit", "limit", "verdict"]))
     failed = [c for c in result.criteria if c.status is VerdictStatus.FAIL]
     if failed:
-        lines.append(_table([[c.name, str(c.measured), c.required] for c in failed],
+        lines.append(_table([[c.name, f"{format_value(c.value)} {c.unit}".strip(), c.required]
+                             for c in failed],
                             ["failed criterion", "measured", "required"]))
     return "\n".join(lines)
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from devicetwin.conformance import VerdictStatus
 from hil.recording.manifest import write_manifest
 from hil.reports.html import write_report
-from hil.reports.junit import JUnitCase, JUnitSuite, write_junit
-from hil.reports.tables import outcome_rows, stats_properties
-
-if TYPE_CHECKING:
-    from hil.session.recorder import SessionRecorder
-    from hil.session.runner import RunResult
+from hil.reports.junit import JUnitCase, JUnitSuite, device_properties, write_junit
+from hil.reports.tables import format_value, outcome_rows, stats_properties
+from hil.results import RunResult, write_summary
 
 
 def junit_cases(result: RunResult) -> list[JUnitCase]:
@@ -24,18 +21,17 @@ def junit_cases(result: RunResult) -> list[JUnitCase]:
     classname = f"devicetwin.{sc.name}"
     cases = []
     for c in result.criteria:
-        reqs = tuple(r for r in c.requirement.split(",") if r)
+        reqs = c.requirement_ids
         na = c.status is VerdictStatus.NOT_APPLICABLE
-        props = [("measured", "n/a" if na else str(c.measured)), ("required", c.required),
-                 ("status", c.status.value)]
+        props = [("measured", "n/a" if na else format_value(c.value)), ("unit", c.unit),
+                 ("required", c.required), ("status", c.status.value)]
         for label, stats in c.statistics:
             props += stats_properties(label, stats)
         cases.append(JUnitCase(
             classname, c.name, 0.0, reqs or sc.requirements, tuple(props),
-            failure=(f"{c.name}: measured {c.measured}, required {c.required}"
-                     if c.status is VerdictStatus.FAIL else None),
-            # a monitor's "required" is its verdict's sentence, which gives the reason
-            skipped=c.required if na else None,
+            # the verdict's sentence gives what was measured against what limit, or why not
+            failure=c.sentence if c.failed else None,
+            skipped=c.sentence if na else None,
         ))
     if result.loop.interrupted:
         cases.append(JUnitCase(classname, "run", result.wall_s, sc.requirements,
@@ -44,9 +40,10 @@ def junit_cases(result: RunResult) -> list[JUnitCase]:
 
 
 def junit_suite_properties(result: RunResult) -> tuple[tuple[str, str], ...]:
-    """The run's outcome table as suite properties: ``outcome.<name>`` = value and unit, with
-    the scenario's limit and verdict when it sets one."""
-    props = []
+    """The run's device and firmware (``device.*``, :func:`hil.reports.junit.device_properties`)
+    and outcome table as suite properties: ``outcome.<name>`` = value and unit, with the
+    scenario's limit and verdict when it sets one."""
+    props = device_properties(result.device.to_dict())
     for row in outcome_rows(result):
         text = f"{row.value} {row.unit}".strip()
         if row.limit:
@@ -55,18 +52,21 @@ def junit_suite_properties(result: RunResult) -> tuple[tuple[str, str], ...]:
     return tuple(props)
 
 
-def write_evidence(result: RunResult, recorder: SessionRecorder) -> None:
-    """Write the run's artefacts into ``result.out_dir`` and list them in ``result.artefacts``."""
+def write_evidence(result: RunResult, written: Sequence[Path] = ()) -> None:
+    """Write the run's artefacts into ``result.out_dir`` (``summary.json`` unless ``written``
+    holds it, ``junit.xml``, ``report.html``, ``manifest.json`` over them and ``written``, the
+    run's record) and list them all in ``result.artefacts``. A
+    :data:`hil.results.EvidenceWriter`, given to ``run_scenario(evidence=...)``."""
     out = result.out_dir
-    assert out is not None
-    from hil.session.runner import summary_json
-
-    summary = out / "summary.json"
-    summary.write_text(summary_json(result))
+    if out is None:
+        raise ValueError(f"run of {result.scenario.name!r} has no output folder")
+    summary = next((p for p in written if p.name == "summary.json"), None)
+    if summary is None:
+        summary = write_summary(result)
     junit = write_junit(out / "junit.xml", [JUnitSuite(result.scenario.name, junit_cases(result),
                                                        junit_suite_properties(result))])
     report = write_report(result, out / "report.html")
-    files: list[Path] = [*recorder.paths, summary, junit, report]
+    files: list[Path] = [*(p for p in written if p != summary), summary, junit, report]
     manifest = write_manifest(out, {
         "scenario": result.scenario.name,
         "scenario_file": str(result.scenario.source) if result.scenario.source else None,

@@ -1,17 +1,55 @@
 """JUnit XML, the format CI servers read: one test case per scenario and per monitor.
 
-Requirement IDs travel as ``<property name="requirement" value="..."/>`` inside each test case
-(the form Jenkins, GitLab and most JUnit readers show), and measurements as further properties.
+IDs travel as properties inside each test case (the form Jenkins, GitLab and most JUnit readers
+show), each kind under its own name (:func:`id_properties`): the specification's rules
+(``docs/assumptions.md``, ``A-n``) as ``spec_rule``, hazards (``HAZ-<name>``) as ``hazard``, and
+any other ID (a firmware team's own, ``SRS-PMT-3``, or the bench's ``RT-deadlines``) as
+``requirement``. The device and its firmware travel as ``device.*`` properties
+(:func:`device_properties`); measurements as further properties. See ``docs/junit.md``.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+#: An ID of the specification's rules (docs/assumptions.md): ``A-`` and a number.
+SPEC_RULE = re.compile(r"A-\d+")
+#: A hazard ID: ``HAZ-`` and the hazard's name.
+HAZARD = re.compile(r"HAZ-\w+")
+
+#: The identity fields a run's device carries into JUnit, in order (``device.<field>``).
+DEVICE_FIELDS = ("spec", "url", "kind", "model", "serial", "firmware_version", "firmware_hash",
+                 "fault")
+
+
+def id_kind(rid: str) -> str:
+    """The property name an ID travels under: ``spec_rule``, ``hazard`` or ``requirement``."""
+    if SPEC_RULE.fullmatch(rid):
+        return "spec_rule"
+    if HAZARD.fullmatch(rid):
+        return "hazard"
+    return "requirement"
+
+
+def id_properties(ids: Sequence[str]) -> list[tuple[str, str]]:
+    """``(kind, id)`` for each ID (:func:`id_kind`), in order, without repeats."""
+    seen = dict.fromkeys(r.strip() for r in ids if r.strip())
+    return [(id_kind(r), r) for r in seen]
+
+
+def device_properties(device: dict[str, Any]) -> list[tuple[str, str]]:
+    """``device.<field>`` pairs of a device identity (``DeviceIdentity.to_dict()``): spec, URL,
+    kind, model, serial, firmware version and hash, seeded fault; absent or empty fields left
+    out."""
+    return [(f"device.{k}", str(device[k])) for k in DEVICE_FIELDS
+            if device.get(k) not in (None, "")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +124,8 @@ def to_xml(suites: Sequence[JUnitSuite]) -> ET.ElementTree:
             )
             if case.requirements or case.properties:
                 props = ET.SubElement(cel, "properties")
-                for req in case.requirements:
-                    ET.SubElement(props, "property", name="requirement", value=_clean(req))
+                for kind, rid in id_properties(case.requirements):
+                    ET.SubElement(props, "property", name=kind, value=_clean(rid))
                 for name, value in case.properties:
                     ET.SubElement(props, "property", name=_clean(name), value=_clean(value))
             if case.error is not None:

@@ -12,13 +12,10 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from devicetwin.conformance import SignedStats, VerdictStatus
 from devicetwin.outcomes import UNITS
-
-if TYPE_CHECKING:
-    from hil.session.runner import Criterion, RunResult
+from hil.results import Criterion, RunResult
 
 #: How each status reads in a report.
 STATUS_TEXT: dict[VerdictStatus, str] = {
@@ -74,7 +71,7 @@ def outcome_rows(result: RunResult) -> list[OutcomeRow]:
         crit = by_name.get(name)
         rows.append(OutcomeRow(
             name, format_value(value), UNITS.get(name, ""),
-            crit.required if crit is not None else "",
+            crit.limits.describe("") if crit is not None else "",
             STATUS_TEXT[crit.status].lower() if crit is not None else ""))
     return rows
 

@@ -9,15 +9,18 @@ simulated second, so an interrupted run leaves a readable record up to its last 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from devicetwin.heart import Activation, Origin
-from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind
+from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, Programming
 from hil.recording import AnnotationWriter, RecordWriter, SignalSpec, WfdbLabel
+from hil.recording.provenance import record_comments
+from hil.scenarios import Scenario
 
 _FLUSH_SAMPLES = 1000
 _LATE_US = 250_000  # how late an annotation may arrive behind the session clock
@@ -76,20 +79,40 @@ class _Annotator:
         self.pending = keep
 
 
-class SessionRecorder:
-    """Record signals and annotations of one run under ``out_dir/record_name``."""
+#: The record's signal format: 24 bits hold +-8388 mV at 1 uV, so the largest pacing artefact
+#: (7.0 V, the top of the amplitude range, seen whole on its own lead) is stored unclipped.
+RECORD_FORMAT = 24
 
-    def __init__(self, out_dir: Path | str, record_name: str = "run", fs_hz: int = 1000) -> None:
+
+class SessionRecorder:
+    """Record signals and annotations of one run under ``out_dir/record_name``.
+
+    ``comments`` go into the header (``hil.recording.provenance.record_comments``) and ``start``
+    (UTC) into its record line.
+    """
+
+    def __init__(self, out_dir: Path | str, record_name: str = "run", fs_hz: int = 1000, *,
+                 comments: Sequence[str] = (), start: datetime | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.record_name = record_name
         specs = [SignalSpec("EGM_A"), SignalSpec("EGM_V"),
                  SignalSpec("ECG_II", gain_adu_per_unit=2000.0)]
-        self.signals = RecordWriter(self.out_dir, record_name, fs_hz, specs)
+        self.signals = RecordWriter(self.out_dir, record_name, fs_hz, specs, fmt=RECORD_FORMAT,
+                                    comments=comments, start=start)
         self.heart = _Annotator(AnnotationWriter(self.out_dir, record_name, "heart"))
         self.device = _Annotator(AnnotationWriter(self.out_dir, record_name, "dev"))
         self.twin = _Annotator(AnnotationWriter(self.out_dir, record_name, "twin"))
         self._rows: list[npt.NDArray[np.float64]] = []
         self._buffered = 0
+
+    @classmethod
+    def for_run(cls, out_dir: Path | str, scenario: Scenario,
+                programming: Programming) -> SessionRecorder:
+        """The record of a run starting now: its header names the scenario (and hash), the seed,
+        the programming's hash and the start date and time (UTC)."""
+        start = datetime.now(UTC).replace(microsecond=0)
+        return cls(out_dir, comments=record_comments(scenario, programming, start),
+                   start=start.replace(tzinfo=None))
 
     @property
     def paths(self) -> list[Path]:

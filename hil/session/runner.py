@@ -1,8 +1,12 @@
 """Run one scenario against one device and judge it: the bench's main job.
 
 ``run_scenario`` builds the heart, connects and programs the device, runs the closed loop with the
-twin shadowing, scores the device's events against the twin and the monitors, and writes the
-evidence (WFDB record, summary, manifest, JUnit, HTML report) when given an output folder.
+twin shadowing, and scores the device's events against the twin and the monitors. It returns a
+``hil.results.RunResult`` whose criteria are conformance verdicts. Given an output folder it
+writes the WFDB record and ``summary.json``, then hands the result to the caller's evidence
+writer (``hil.reports.evidence.write_evidence``: JUnit, HTML report, manifest). It imports no
+report and no instrument: a device kind's real-time defaults come from
+``hil.session.realtime.DEFAULT_OPTIONS_BY_KIND``.
 """
 
 from __future__ import annotations
@@ -12,31 +16,24 @@ import json
 import signal
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devicetwin.conformance import (
     HAZARD_MONITOR,
+    Limits,
     MatchResult,
     MatchTolerance,
+    Measurement,
     MonitorReport,
-    SignedStats,
     TimingLimits,
-    VerdictStatus,
+    judge,
     match,
     run_monitors,
 )
 from devicetwin.conformance import LowerRateTiming as ConfTiming
-from devicetwin.conformance.hazards import Hazard, HazardFinding
 from devicetwin.heart import Heart, get_condition
-from devicetwin.outcomes import (
-    Outcomes,
-    OutcomeSettings,
-    compute_outcomes,
-    merge_findings,
-    outcome_hazards,
-)
+from devicetwin.outcomes import UNITS, Outcomes, OutcomeSettings, compute_outcomes
 from devicetwin.pacemaker import (
     PARAMETERS,
     DeviceState,
@@ -58,147 +55,26 @@ from hil.devices.contract import not_capable
 from hil.devices.profile import DeviceProfile
 from hil.devices.registry import REALTIME_ONLY_KINDS
 from hil.errors import ConfigError, HilError
-from hil.instruments.session import VISA_REALTIME
 from hil.interrupts import interruption_text, shielded, signal_of
+from hil.results import (
+    Criterion,
+    EvidenceWriter,
+    RunResult,
+    hazard_findings,
+    write_summary,
+)
 from hil.scenarios import Scenario
 from hil.scenarios.model import TimelineEntry
 from hil.session.lockstep import LockstepLoop, LoopOutput
 from hil.session.mapping import activations_for_monitors, programming_from
-from hil.session.realtime import RealtimeLoop, RealtimeOptions, realtime_judgement
+from hil.session.realtime import (
+    DEFAULT_OPTIONS_BY_KIND,
+    RealtimeLoop,
+    RealtimeOptions,
+    realtime_judgement,
+)
 from hil.session.recorder import SessionRecorder
 from hil.session.timeline import device_timeline, schedule_on_heart
-
-
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    """One criterion of a run, with what was measured and what was required.
-
-    ``passed`` says whether the criterion lets the run pass. A criterion with nothing to judge
-    (a monitor that saw nothing of its kind) has ``applicable`` False: its ``status`` is
-    not applicable, it does not fail the run (``passed`` stays True) and reports do not count
-    it as a pass. ``statistics`` are the signed timing errors behind it, as (label, stats) in
-    microseconds: labelled by marker kind for conformance (device minus twin), one with an
-    empty label for an interval monitor (measured minus expected).
-    """
-
-    name: str
-    passed: bool
-    measured: Any
-    required: str
-    requirement: str = ""
-    applicable: bool = True
-    statistics: tuple[tuple[str, SignedStats], ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.applicable and not self.passed:
-            raise HilError(f"criterion {self.name!r} is not applicable yet marked failed",
-                           name="passed", value=self.passed,
-                           expected="True for a not-applicable criterion")
-
-    @property
-    def status(self) -> VerdictStatus:
-        """Pass, fail or not applicable."""
-        if not self.applicable:
-            return VerdictStatus.NOT_APPLICABLE
-        return VerdictStatus.PASS if self.passed else VerdictStatus.FAIL
-
-
-@dataclass
-class RunResult:
-    """Everything a bench run produced and concluded."""
-
-    scenario: Scenario
-    programming: Programming
-    device: DeviceIdentity
-    loop: LoopOutput
-    conformance: MatchResult
-    monitors: MonitorReport
-    criteria: list[Criterion]
-    realtime_factor: float
-    wall_s: float
-    outcomes: Outcomes
-    capabilities: Capabilities = field(default_factory=Capabilities)
-    """What the device can do and shows: conformance and the monitors judged ``reports``."""
-    profile: DeviceProfile | None = None
-    out_dir: Path | None = None
-    artefacts: dict[str, Path] = field(default_factory=dict)
-    realtime: dict[str, Any] | None = None  # real-time measurements (hil.session.realtime)
-
-    @property
-    def hazards(self) -> dict[Hazard, HazardFinding]:
-        """Each hazard as the monitors and the patient's outcome found it (either detects)."""
-        return hazard_findings(self.monitors, self.outcomes)
-
-    def hazard_flags(self) -> dict[str, bool]:
-        """``{hazard name: detected}``, monitors and outcome together."""
-        return {h.value: f.detected for h, f in self.hazards.items()}
-
-    @property
-    def passed(self) -> bool:
-        """True when every criterion passed and the run was not cut short."""
-        return self.loop.interrupted is None and all(c.passed for c in self.criteria)
-
-    @property
-    def verdict(self) -> str:
-        """``pass`` or ``fail``."""
-        return "pass" if self.passed else "fail"
-
-    def explain(self) -> str:
-        """The console summary: verdict, conformance, hazards and failed criteria."""
-        from hil.reports.console import run_summary
-
-        return run_summary(self)
-
-    def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` content."""
-        conf = self.conformance.to_dict()
-        return {
-            "scenario": self.scenario.name,
-            "verdict": self.verdict,
-            "interrupted": self.loop.interrupted,
-            "signal": (signal.Signals(self.loop.signal).name
-                       if self.loop.signal is not None else None),
-            "duration_s": self.loop.end_us / 1e6,
-            "device_events": conf["device_events"],
-            "predicted_events": conf["predicted_events"],
-            "matched_events": conf["matched_events"],
-            "precision": conf["precision"],
-            "recall": conf["recall"],
-            "timing_error_ms": conf["timing_error_ms"],
-            "discrepancy_counts": conf["discrepancy_counts"],
-            "hazards": self.hazard_flags(),
-            "outcomes": self.outcomes.to_dict(),
-            "criteria": [
-                {"name": c.name, "passed": c.passed, "status": c.status.value,
-                 "measured": c.measured, "required": c.required, "requirement": c.requirement}
-                for c in self.criteria
-            ],
-            "timing_statistics_us": {
-                "by_kind": {k.value: st.to_dict()
-                            for k, st in self.conformance.timing_by_kind.items()},
-                "by_monitor": {name: st.to_dict()
-                               for name, st in self.monitors.timing_statistics().items()},
-            },
-            "realtime_factor": self.realtime_factor,
-            "wall_s": self.wall_s,
-            "loop": {
-                "windows": self.loop.stats.windows,
-                "rollbacks": self.loop.stats.rollbacks,
-                "heart_s": self.loop.stats.heart_s,
-                "device_s": self.loop.stats.device_s,
-                "twin_s": self.loop.stats.twin_s,
-                "record_s": self.loop.stats.record_s,
-            },
-            "device": self.device.to_dict(),
-            "device_capabilities": self.capabilities.to_dict(),
-            "judged_kinds": sorted(k.name for k in self.capabilities.reports),
-            "programming_source": ("device-defined (profile "
-                                   f"{self.profile.name}: {self.profile.source})"
-                                   if self.programming.device_defined and self.profile
-                                   else "scenario"),
-            "device_profile": self.profile.to_dict() if self.profile else None,
-            **({"realtime": self.realtime} if self.realtime is not None else {}),
-        }
 
 
 def timing_limits(programming: Programming, tolerance_us: int = 8000) -> TimingLimits:
@@ -246,20 +122,25 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport,
     exp = scenario.expect
     req = ",".join(scenario.requirements)
     out = [
-        Criterion("conformance.recall", conf.recall >= exp.min_recall, round(conf.recall, 4),
-                  f">= {exp.min_recall}", req),
-        Criterion("conformance.precision", conf.precision >= exp.min_precision,
-                  round(conf.precision, 4), f">= {exp.min_precision}", req),
-        Criterion("conformance.timing_error_max_ms",
-                  conf.timing_error.max_ms <= exp.max_timing_error_ms,
-                  round(conf.timing_error.max_ms, 3), f"<= {exp.max_timing_error_ms} ms", req,
-                  statistics=tuple((k.value, st) for k, st in conf.timing_by_kind.items())),
+        judge(Measurement("conformance.recall", req, round(conf.recall, 4), "",
+                          Limits(low=exp.min_recall),
+                          "share of the twin's events the device matched")),
+        judge(Measurement("conformance.precision", req, round(conf.precision, 4), "",
+                          Limits(low=exp.min_precision),
+                          "share of the device's events the twin predicted")),
+        judge(Measurement("conformance.timing_error_max_ms", req,
+                          round(conf.timing_error.max_ms, 3), "ms",
+                          Limits(high=exp.max_timing_error_ms),
+                          "largest |device - twin| timing error of a matched event",
+                          signed_errors=tuple((k.value, st)
+                                              for k, st in conf.timing_by_kind.items()))),
     ]
     flags = {h.value: f.detected for h, f in hazard_findings(monitors, outcomes).items()}
     for hazard, must in exp.hazards.items():
         found = flags.get(hazard, False)
-        out.append(Criterion(f"hazard.{hazard}", found == must, found,
-                             "detected" if must else "not detected", f"HAZ-{hazard}"))
+        out.append(judge(Measurement(
+            f"hazard.{hazard}", f"HAZ-{hazard}", _DETECTED[found], "",
+            Limits.one_of(_DETECTED[must]), f"hazard {hazard} (monitors and outcome)")))
     wanted = set(exp.monitors)
     for v in monitors.verdicts:
         # hazards the scenario provokes on purpose are judged by the hazard criteria above
@@ -267,16 +148,12 @@ def _judge(scenario: Scenario, conf: MatchResult, monitors: MonitorReport,
             continue
         if not wanted and exp.hazards.get(_hazard_of(v.name), False):
             continue
-        out.append(Criterion(
-            f"monitor.{v.name}", not v.failed, v.value, v.sentence, v.requirement_id,
-            applicable=v.applicable,
-            statistics=() if v.signed_error is None else (("", v.signed_error),)))
+        out.append(v.renamed(f"monitor.{v.name}"))
     return out
 
 
-def hazard_findings(monitors: MonitorReport, outcomes: Outcomes) -> dict[Hazard, HazardFinding]:
-    """A run's hazards: the monitors' findings and the outcome's, merged (either detects)."""
-    return merge_findings(monitors.hazards, outcome_hazards(outcomes))
+#: A hazard finding as a categorical value.
+_DETECTED = {True: "detected", False: "not detected"}
 
 
 def _outcome_criteria(scenario: Scenario, outcomes: Outcomes) -> list[Criterion]:
@@ -287,8 +164,8 @@ def _outcome_criteria(scenario: Scenario, outcomes: Outcomes) -> list[Criterion]
     out = []
     for lim in scenario.expect.outcomes:
         value = values[lim.name]
-        out.append(Criterion(f"outcome.{lim.name}", value is None or lim.holds(value), value,
-                             lim.text, req, applicable=value is not None))
+        out.append(judge(Measurement(f"outcome.{lim.name}", req, value, UNITS.get(lim.name, ""),
+                                     Limits(lim.low, lim.high), f"outcome {lim.name}")))
     return out
 
 
@@ -322,6 +199,7 @@ def run_scenario(
     via: str = "bridge",
     instruments: dict[str, str] | None = None,
     profile: DeviceProfile | None = None,
+    evidence: EvidenceWriter | None = None,
 ) -> RunResult:
     """Run ``scenario`` against ``device`` in lock-step and judge it.
 
@@ -334,7 +212,8 @@ def run_scenario(
     device:
         ``emulated`` (host firmware), ``qemu``, or any firmware_bridge URL.
     out_dir:
-        Where to write the record, summary, manifest, JUnit and HTML report (nothing if None).
+        Where to write the record and ``summary.json`` (nothing if None), and whatever
+        ``evidence`` writes.
     fault:
         A seeded-fault firmware variant (emulated devices only).
     realtime:
@@ -346,6 +225,10 @@ def run_scenario(
         (hil.devices.analog; always real time; judged on paces, the only markers it shows).
     instruments:
         For the analog kind: resources ``awg``, ``scope``, ``analyzer`` (emulated by default).
+    evidence:
+        Called with the judged result and the files written so far, when ``out_dir`` is given:
+        writes the rest of the evidence (``hil.reports.evidence.write_evidence``: JUnit, HTML
+        report, manifest). The runner itself imports no report.
     """
     if via not in ("bridge", "visa"):
         raise ConfigError(f"via {via!r}", name="via", value=via, expected="bridge or visa",
@@ -355,8 +238,7 @@ def run_scenario(
     kind = split_url(device)[0]
     if kind in REALTIME_ONLY_KINDS:
         realtime = True
-    if kind == "analog":
-        realtime_options = realtime_options or VISA_REALTIME
+    realtime_options = realtime_options or DEFAULT_OPTIONS_BY_KIND.get(kind)
     wall0 = time.perf_counter()
     if profile is not None:
         device = profile.url
@@ -379,14 +261,17 @@ def run_scenario(
             _check_capabilities(scenario, dev.identity.spec, capabilities, realtime)
             for changes, wire in refusals:
                 nack = dev.program_raw(wire)
-                setup_criteria.append(Criterion(
-                    f"programming.refused[{_describe(changes)}]", nack is not None,
-                    "ACK" if nack is None else f"NACK {nack.reason.name}", "NACK", "A-18"))
+                setup_criteria.append(judge(Measurement(
+                    f"programming.refused[{_describe(changes)}]", "A-18",
+                    "ACK" if nack is None else "NACK", "", Limits.one_of("NACK"),
+                    f"the device's answer to the invalid programming {_describe(changes)}"
+                    + ("" if nack is None else f" (reason {nack.reason.name})"))))
             if corrupt:
                 state = dev.interrogate().state
-                setup_criteria.append(Criterion(
-                    "device.power_on_reset_after_corrupt_store",
-                    state.name == "POWER_ON_RESET", state.name, "POWER_ON_RESET", "A-15"))
+                setup_criteria.append(judge(Measurement(
+                    "device.power_on_reset_after_corrupt_store", "A-15", state.name, "",
+                    Limits.one_of(DeviceState.POWER_ON_RESET.name),
+                    "the device's state after a corrupt store")))
             elif capabilities.programmable or not dev.capabilities.programmable:
                 # sent over the wire, or declared to a device that runs it unprogrammed; the
                 # twin runs what the device runs (features it lacks switched off)
@@ -394,7 +279,8 @@ def run_scenario(
             twin = PacemakerModel(programming, state=start_state, follower=True)
             # the record starts once the device answered: an unreachable device leaves no
             # empty record behind, only a summary that says why (_write_stopped_summary)
-            recorder = SessionRecorder(out) if out is not None else None
+            recorder = (SessionRecorder.for_run(out, scenario, programming)
+                        if out is not None else None)
 
             def apply(entry: TimelineEntry) -> None:
                 if entry.action == "magnet":
@@ -437,14 +323,16 @@ def run_scenario(
                 recorder.close()
     with shielded():  # judging and writing the evidence finish even if a signal arrives now
         return _judge_run(scenario, programming, identity, output, loop, setup_criteria,
-                          start_state, capabilities, out, recorder, wall0, profile=profile)
+                          start_state, capabilities, out, recorder, wall0, profile=profile,
+                          evidence=evidence)
 
 
 def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIdentity,
                output: LoopOutput, loop: LockstepLoop | RealtimeLoop,
                setup_criteria: list[Criterion], start_state: DeviceState,
                capabilities: Capabilities, out: Path | None, recorder: SessionRecorder | None,
-               wall0: float, *, profile: DeviceProfile | None = None) -> RunResult:
+               wall0: float, *, profile: DeviceProfile | None = None,
+               evidence: EvidenceWriter | None = None) -> RunResult:
     """Score a finished (or cut short) loop and write its evidence."""
     end_us = output.end_us
     rt_criteria: list[Criterion] = []
@@ -478,9 +366,10 @@ def _judge_run(scenario: Scenario, programming: Programming, identity: DeviceIde
         out_dir=out, realtime=rt_summary, capabilities=capabilities, profile=profile,
     )
     if out is not None and recorder is not None:
-        from hil.reports.evidence import write_evidence
-
-        write_evidence(result, recorder)
+        files = [*recorder.paths, write_summary(result)]
+        result.artefacts = {p.name: p for p in files}
+        if evidence is not None:
+            evidence(result, files)
     return result
 
 
@@ -578,10 +467,4 @@ def _check_capabilities(scenario: Scenario, spec: str, caps: Capabilities,
             raise not_capable(spec, f"{what} (scenario {scenario.name!r})")
 
 
-def summary_json(result: RunResult) -> str:
-    """``summary.json`` text."""
-    return json.dumps(result.summary(), indent=2, default=str) + "\n"
-
-
-__all__ = ["Criterion", "RunResult", "build_heart", "run_scenario", "summary_json",
-           "timing_limits"]
+__all__ = ["build_heart", "run_scenario", "timing_limits"]

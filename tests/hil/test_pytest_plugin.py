@@ -3,6 +3,7 @@ in JUnit, and a failing run fails the test."""
 
 from __future__ import annotations
 
+import re
 import socket
 import xml.etree.ElementTree as ET
 
@@ -34,6 +35,9 @@ def test_vvi_paces(bench, device_url):
 
 def test_scenario_loader(scenario):
     assert scenario("plugin_vvi.toml").mode == "VVI"
+
+def test_stops_early(bench):
+    assert bench.device == "emulated"
 """
 
 
@@ -41,14 +45,24 @@ def test_plugin_runs_a_scenario_and_reports_requirements(pytester: pytest.Pytest
     pytester.makefile(".toml", plugin_vvi=SCENARIO)
     pytester.makepyfile(test_firmware=TEST_FILE)
     result = pytester.runpytest_subprocess("--junitxml=junit.xml", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     root = ET.parse(pytester.path / "junit.xml").getroot()
     case = next(c for c in root.iter("testcase") if c.get("name") == "test_vvi_paces")
     props = {(p.get("name"), p.get("value")) for p in case.iter("property")}
     assert ("requirement", "SRS-BRADY-1") in props
-    assert ("requirement", "A-2") in props
+    # the specification's rule under its own name, not mixed with the team's requirements
+    assert ("spec_rule", "A-2") in props and ("requirement", "A-2") not in props
     assert ("scenario", "plugin_vvi") in props
     assert ("verdict", "pass") in props
+    named = dict(props)
+    assert named["device.spec"] == "emulated" and named["device.kind"] == "binary"
+    assert named["device.url"]
+    # the emulated firmware's hash as the build reports it (64 hex digits of SHA-256)
+    assert re.fullmatch(r"[0-9a-f]{64}", named["device.firmware_hash"] or "")
+    # every bench test names the device, even one that stops before its first run
+    early = next(c for c in root.iter("testcase") if c.get("name") == "test_stops_early")
+    early_props = {p.get("name"): p.get("value") for p in early.iter("property")}
+    assert early_props["device.firmware_hash"] == named["device.firmware_hash"]
 
 
 def test_a_failing_expectation_fails_the_test(pytester: pytest.Pytester) -> None:

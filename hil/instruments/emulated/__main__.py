@@ -17,7 +17,12 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from firmware_bridge import DeviceClient
+from firmware_bridge.auth import DEV_KEY
+from hil.emulator.device import start_device
+from hil.instruments.emulated.analyzer import EmulatedAnalyzer
 from hil.instruments.emulated.awg import EmulatedAwg
+from hil.instruments.emulated.device import AnalogDevice
 from hil.instruments.emulated.scope import EmulatedScope
 from hil.instruments.emulated.world import AnalogWorld
 
@@ -46,19 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       "analyzer": None, "device": None}
         analog = None
         if args.device:
-            from firmware_bridge import DeviceClient
-            from firmware_bridge.auth import DEV_KEY
-            from hil.emulator import start_device
-            from hil.instruments.emulated.device import AnalogDevice
-
             dev = stack.enter_context(start_device("host", args.fault))
             client = stack.enter_context(DeviceClient.open(dev.url, key=DEV_KEY))
             client.connect()
             analog = stack.enter_context(AnalogDevice(world, client))
             out["device"] = "(driven by the emulated analog device)"
         if args.analyzer:
-            from hil.instruments.emulated.analyzer import EmulatedAnalyzer
-
             out["analyzer"] = stack.enter_context(EmulatedAnalyzer(world, analog)).url
         print(json.dumps(out), flush=True)
 

@@ -30,7 +30,8 @@ def test_one_junit_case_per_measurement_with_requirement_and_limits(tmp_path: Pa
     assert [c.get("name") for c in cases] == [PASSING.name, FAILING.name, MISSING.name]
     assert root.get("failures") == "2"
     props = {p.get("name"): p.get("value") for p in cases[1].iter("property")}
-    assert props["requirement"] == "A-15"
+    # the specification's rule travels as spec_rule (docs/junit.md)
+    assert props["spec_rule"] == "A-15" and "requirement" not in props
     assert props["measured"] == "90" and props["low"] == "98.7" and props["high"] == "101.3"
     failure = cases[1].find("failure")
     assert failure is not None and "OUTSIDE" in (failure.get("message") or "")

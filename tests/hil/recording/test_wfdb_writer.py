@@ -47,8 +47,9 @@ def test_checksum_and_initial_value_match_the_wfdb_definition(tmp_path: Path) ->
     data = np.array([[1.0, -2.0, 0.0], [30.0, 40.0, 1.0], [-0.001, 0.0, -1.0]])
     with RecordWriter(tmp_path, "c", 500, SPECS) as rec:
         rec.write(data)
-    sig_lines = (tmp_path / "c.hea").read_text().splitlines()[1:]
-    # column 1 saturates: 40 mV * 1000 = 40000 adu > 32767
+    lines = (tmp_path / "c.hea").read_text().splitlines()
+    sig_lines = [ln for ln in lines if not ln.startswith("#")][1:]
+    # column 1 saturates: 40 mV * 1000 = 40000 adu > 32767 (and a comment line says so)
     digital = [[1000, 30000, -1], [-2000, 32767, 0], [0, 2000, -2000]]
     for line, column in zip(sig_lines, digital, strict=True):
         fields = line.split()

@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import junitparser
+import pytest
 
-from hil.reports.junit import JUnitCase, JUnitSuite, write_junit
+from hil.reports.junit import (
+    JUnitCase,
+    JUnitSuite,
+    device_properties,
+    id_kind,
+    id_properties,
+    write_junit,
+)
 
 
 def test_cases_failures_errors_and_requirements_read_back(tmp_path: Path) -> None:
@@ -33,5 +41,32 @@ def test_cases_failures_errors_and_requirements_read_back(tmp_path: Path) -> Non
     assert isinstance(got[2].result[0], junitparser.Error)
     assert got[3].is_skipped
     props = {(p.name, p.value) for p in got[1].child(junitparser.Properties)}
-    assert props == {("requirement", "REQ-URL"), ("requirement", "A-3")}
+    # a team's requirement and the specification's rule under distinct names
+    assert props == {("requirement", "REQ-URL"), ("spec_rule", "A-3")}
     assert abs(suite.time - 1.75) < 1e-9
+
+
+@pytest.mark.parametrize(("rid", "kind"), [
+    ("A-1", "spec_rule"), ("A-21", "spec_rule"), ("HAZ-pmt", "hazard"),
+    ("HAZ-noise_reversion", "hazard"), ("SRS-PMT-3", "requirement"),
+    ("RT-deadlines", "requirement"),
+    # only the whole ID counts: these are not the specification's A-n
+    ("A-", "requirement"), ("A-3b", "requirement"), ("XA-3", "requirement"),
+])
+def test_each_id_travels_under_the_name_of_its_kind(rid: str, kind: str) -> None:
+    assert id_kind(rid) == kind
+
+
+def test_id_properties_keep_order_and_drop_repeats_and_blanks() -> None:
+    assert id_properties(["A-2", "SRS-1", " ", "A-2", "HAZ-pmt"]) == [
+        ("spec_rule", "A-2"), ("requirement", "SRS-1"), ("hazard", "HAZ-pmt")]
+
+
+def test_device_properties_name_the_device_and_its_firmware() -> None:
+    identity = {"spec": "qemu", "url": "socket://127.0.0.1:5000", "kind": "binary",
+                "model": "DT-1", "serial": "", "firmware_version": "1.2.0",
+                "firmware_hash": "ab" * 32, "fault": None, "protocol_version": 3}
+    assert device_properties(identity) == [
+        ("device.spec", "qemu"), ("device.url", "socket://127.0.0.1:5000"),
+        ("device.kind", "binary"), ("device.model", "DT-1"),
+        ("device.firmware_version", "1.2.0"), ("device.firmware_hash", "ab" * 32)]

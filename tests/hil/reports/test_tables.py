@@ -11,10 +11,11 @@ from pathlib import Path
 import junitparser
 import pytest
 
-from devicetwin.conformance import SignedStats
+from devicetwin.conformance import Limits, Measurement, SignedStats, judge
 from devicetwin.outcomes import UNITS
 from devicetwin.pacemaker import DeviceState, MarkerEvent, MarkerKind
 from hil.devices import Capabilities
+from hil.reports.console import run_summary
 from hil.reports.evidence import junit_cases, junit_suite_properties
 from hil.reports.html import render_report
 from hil.reports.junit import JUnitSuite, write_junit
@@ -27,8 +28,9 @@ from hil.reports.tables import (
     timing_lines,
     timing_rows,
 )
+from hil.results import RunResult
 from hil.scenarios import parse_scenario
-from hil.session.runner import Criterion, RunResult, _judge_run, run_scenario
+from hil.session.runner import _judge_run, run_scenario
 
 SCENARIO = """
 name = "tables"
@@ -56,9 +58,12 @@ def run() -> RunResult:
                    dataclasses.replace(r.loop, device_events=early), None,  # type: ignore[arg-type]
                    [], DeviceState.PERMANENT, Capabilities(), None, None, 0.0)
     values = r.outcomes.values()
-    extra = [Criterion("outcome.ventricular_paced_percent", False,
-                       values["ventricular_paced_percent"], "<= 50", "A-2"),
-             Criterion("outcome.pauses", True, values["pauses"], "== 0", "A-2")]
+    extra = [judge(Measurement("outcome.ventricular_paced_percent", "A-2",
+                               values["ventricular_paced_percent"], "%", Limits(high=50),
+                               "ventricular pacing")),
+             judge(Measurement("outcome.pauses", "A-2", values["pauses"], "",
+                               Limits(0, 0), "pauses"))]
+    assert extra[0].failed and extra[1].passed
     return dataclasses.replace(r, criteria=[*r.criteria, *extra])
 
 
@@ -113,7 +118,7 @@ def test_console_prints_the_bias_of_each_kind_and_the_outcome_table(run: RunResu
     kinds = [r for r in rows if r.group is TimingGroup.KIND]
     assert [r.label for r in kinds] == ["AS", "VP"]
     assert all(r.stats.median_us == EARLY_US for r in kinds)
-    text = run.explain()
+    text = run_summary(run)
     lines = text.splitlines()
     for line in timing_lines(kinds):
         assert "  " + line in lines

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from hil.results import RunResult
 from hil.scenarios import load_scenario, resolve
-from hil.session.runner import RunResult, run_scenario
+from hil.session.runner import run_scenario
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_termination_protects_the_patient(protected: RunResult) -> None:
 
 def test_a_firmware_without_termination_fails_on_the_outcome(unprotected: RunResult) -> None:
     assert not unprotected.passed
-    failed = {c.name for c in unprotected.criteria if not c.passed}
+    failed = {c.name for c in unprotected.criteria if c.failed}
     assert {"outcome.pmt_burden", "outcome.pmt_longest_episode_s",
             "outcome.pmt_episodes_ended_by_device"} <= failed
     (episode,) = unprotected.outcomes.pmt.episodes

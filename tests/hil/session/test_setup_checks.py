@@ -24,7 +24,7 @@ mode = "DDD"
 
 
 def _failed(result: object) -> list[str]:
-    return [c.name for c in result.criteria if not c.passed]  # type: ignore[attr-defined]
+    return [c.name for c in result.criteria if c.failed]  # type: ignore[attr-defined]
 
 
 def test_refusals_pass_on_the_clean_firmware_and_catch_a_missing_range_check() -> None:
@@ -32,9 +32,10 @@ def test_refusals_pass_on_the_clean_firmware_and_catch_a_missing_range_check() -
     clean = run_scenario(sc)
     refusals = [c for c in clean.criteria if c.name.startswith("programming.refused")]
     assert len(refusals) == len(sc.must_refuse) == 4
-    assert all(c.passed and c.measured.startswith("NACK") for c in refusals)
+    assert all(c.passed and c.value == "NACK" and "(reason " in c.sentence for c in refusals)
+    assert all(c.requirement_id == "A-18" and c.limits.allowed == ("NACK",) for c in refusals)
     faulty = run_scenario(sc, fault="PROGRAM_NO_RANGE_CHECK")
-    assert [c.measured for c in faulty.criteria if c.name.startswith("programming.refused")] \
+    assert [c.value for c in faulty.criteria if c.name.startswith("programming.refused")] \
         == ["ACK"] * 4
     assert not faulty.passed
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from devicetwin.conformance import VerdictStatus
+from devicetwin.conformance import Limits, Verdict, VerdictStatus
 from devicetwin.pacemaker import DeviceState, MarkerEvent, MarkerKind
 from hil.devices import Capabilities
-from hil.errors import HilError
+from hil.reports.console import run_summary
+from hil.results import Criterion, RunResult
 from hil.scenarios import parse_scenario
-from hil.session.runner import Criterion, RunResult, _judge_run, run_scenario, timing_limits
+from hil.session.runner import _judge_run, run_scenario, timing_limits
 
 SCENARIO = """
 name = "signed"
@@ -64,7 +65,7 @@ def test_device_3ms_early_passes_at_8ms_and_shows_the_bias(clean: RunResult) -> 
                              "reference": "twin"}
     # the console line, n padded to the widest count of its group (AS and VP)
     n_width = max(len(str(by_kind[k]["n"])) for k in by_kind)
-    lines = [ln.strip() for ln in r.explain().splitlines()]
+    lines = [ln.strip() for ln in run_summary(r).splitlines()]
     assert (f"VP  {('n=' + str(n_vp)).ljust(n_width + 2)}  bias -3.0 ms (mean -3.0)  "
             "p5..p95 -3.0..-3.0  max 3.0") in lines
     # the conformance criterion carries the per-kind statistics
@@ -109,21 +110,34 @@ def test_not_applicable_monitors_are_criteria_that_neither_pass_nor_fail(
     # DDD tracking sinus rhythm: no AP, so no paced AV delay; no noise
     assert {"monitor.av_delay.max_paced_av_error_ms",
             "monitor.noise_reversion.longest_gap_ms"} <= names
-    assert all(c.passed and not c.applicable and c.measured is None for c in na)
+    # neither a pass nor a failure, nothing measured
+    assert all(not c.passed and not c.failed and not c.applicable and c.value is None
+               for c in na)
     assert clean.passed  # N/A does not fail the run
     summary = clean.summary()
     entries = {c["name"]: c for c in summary["criteria"]}
     assert entries["monitor.noise_reversion.longest_gap_ms"]["status"] == "not_applicable"
+    # "passed" in summary.json: the criterion lets the run pass (N/A does)
+    assert entries["monitor.noise_reversion.longest_gap_ms"]["passed"] is True
     assert entries["conformance.recall"]["status"] == "pass"
     by_monitor = summary["timing_statistics_us"]["by_monitor"]
     assert by_monitor["av_delay.max_sensed_av_error_ms"]["median_us"] == 0.0
     json.dumps(summary)
 
 
-def test_criterion_status_and_its_validation() -> None:
-    assert Criterion("a", True, 1, "").status is VerdictStatus.PASS
-    assert Criterion("a", False, 1, "").status is VerdictStatus.FAIL
-    assert Criterion("a", True, None, "", applicable=False).status is \
-        VerdictStatus.NOT_APPLICABLE
-    with pytest.raises(HilError, match="not applicable"):
-        Criterion("a", False, None, "", applicable=False)
+def test_the_runs_criteria_are_conformance_verdicts_declared_with_unit_limits_and_ids(
+        clean: RunResult) -> None:
+    assert Criterion is Verdict
+    by_name = {c.name: c for c in clean.criteria}
+    exp = clean.scenario.expect
+    timing = by_name["conformance.timing_error_max_ms"]
+    assert timing.unit == "ms" and timing.limits == Limits(high=exp.max_timing_error_ms)
+    assert timing.required == f"<= {exp.max_timing_error_ms:g} ms"
+    assert timing.requirement_ids == clean.scenario.requirements
+    recall = by_name["conformance.recall"]
+    assert recall.limits.low == exp.min_recall and recall.value == round(
+        clean.conformance.recall, 4)
+    # a monitor's verdict is the monitors' own, renamed
+    v = clean.monitors.verdict("lower_rate.longest_interval_ms")
+    assert by_name["monitor.lower_rate.longest_interval_ms"] == v.renamed(
+        "monitor.lower_rate.longest_interval_ms")
