@@ -3,6 +3,11 @@
 Every pattern gives detections on whole milliseconds (the sample grid) and at least
 ``MIN_SPACING_US`` apart in each chamber, so a sampled front end (A-16, 50 ms dead time) can
 detect every one of them. Options are given as ``NAME:key=value,key=value``.
+
+Besides rhythms (``sinus``, ``wenckebach``, ``pvcs``, ``random``) there are the patterns that
+separate devices (``hil.vectors.probes``): retrograde conduction (PMT), a ventricular sense in the
+safety window, a PVC with a retrograde P, constant P-P sweeps and boundary probes at the end of
+PVARP, VRP, ARP, blanking and the safety window.
 """
 
 from __future__ import annotations
@@ -13,17 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from devicetwin.errors import did_you_mean
-from devicetwin.pacemaker import Chamber
-from hil.errors import ConfigError
+from devicetwin.pacemaker import Chamber, Programming
+from hil.vectors import probes
 from hil.vectors.format import Stimulus
+from hil.vectors.probes import PATTERN_SOURCE, PatternError
 
 MIN_SPACING_US = 60_000  # > the front end's 50 ms dead time
-PATTERN_SOURCE = "--pattern"
-"""Where pattern specs come from (the ``source`` of a PatternError)."""
-
-
-class PatternError(ConfigError):
-    """An unknown pattern or a bad pattern option (``source`` is ``--pattern``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,9 @@ class PatternSpec:
     name: str
     description: str
     options: Mapping[str, PatternOption]
-    make: Callable[[Mapping[str, float], int], list[Stimulus]]
+    make: Callable[[Mapping[str, float], int, Programming], list[Stimulus]]
+    requirements: tuple[str, ...] = ()
+    """The rules (docs/assumptions.md) the pattern's vectors check."""
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -62,7 +64,7 @@ def _ms(t_ms: float) -> int:
     return round(t_ms) * 1000
 
 
-def _sinus(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
+def _sinus(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
     """A at ``rate_bpm`` from ``start_ms``; V ``av_ms`` after each A when av_ms > 0."""
     out: list[Stimulus] = []
     cycle = 60_000.0 / o["rate_bpm"]
@@ -75,7 +77,7 @@ def _sinus(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
     return out
 
 
-def _wenckebach(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
+def _wenckebach(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
     """Atrial rate ramping linearly from ``start_bpm`` to ``end_bpm`` over the run, no V: a
     tracking mode meets its upper rate and shows Wenckebach behaviour."""
     out: list[Stimulus] = []
@@ -89,7 +91,7 @@ def _wenckebach(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
     return out
 
 
-def _pvcs(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
+def _pvcs(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
     """Sinus with conducted beats; every ``every``-th beat the A is replaced by a PVC: a V
     detection ``coupling_ms`` after the previous V with no A before it."""
     out: list[Stimulus] = []
@@ -114,7 +116,7 @@ def _pvcs(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
     return out
 
 
-def _random(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
+def _random(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
     """Independent random detections per chamber (exponential gaps of mean ``mean_ms`` above
     the minimum spacing), reproducible by ``seed``."""
     rng = random.Random(int(o["seed"]))
@@ -131,6 +133,7 @@ def _random(o: Mapping[str, float], duration_us: int) -> list[Stimulus]:
 _RATE = (1.0, 1000.0, "bpm")
 _MS = (0.0, 3_600_000.0, "ms")
 _START = PatternOption(100.0, *_MS)
+_DELTA = PatternOption(0.0, -50.0, 50.0, "ms", integer=True)
 
 PATTERNS: Mapping[str, PatternSpec] = {
     p.name: p for p in (
@@ -151,8 +154,39 @@ PATTERNS: Mapping[str, PatternSpec] = {
                     {"seed": PatternOption(1.0, 0.0, 2.0**32 - 1, "", integer=True),
                      "mean_ms": PatternOption(600.0, 1.0, _MS[1], "ms"),
                      "start_ms": PatternOption(50.0, *_MS)}, _random),
+        PatternSpec("retrograde", "an A va_ms after every ventricular event (PMT when va_ms > "
+                    "PVARP)", {"va_ms": PatternOption(260.0, 1.0, 1000.0, "ms", integer=True)},
+                    probes.retrograde, ("A-3", "A-14")),
+        PatternSpec("safety", "a V offset_ms after every atrial pace (safety window)",
+                    {"offset_ms": PatternOption(60.0, 1.0, 300.0, "ms", integer=True)},
+                    probes.safety, ("A-7",)),
+        PatternSpec("pvc_retro", "conducted sinus; every `every` beats a PVC and a retrograde P "
+                    "va_ms after it",
+                    {"rate_bpm": PatternOption(70.0, *_RATE),
+                     "av_ms": PatternOption(140.0, *_MS),
+                     "every": PatternOption(4.0, 1.0, 1000.0, "beats", integer=True),
+                     "coupling_ms": PatternOption(450.0, 1.0, _MS[1], "ms"),
+                     "va_ms": PatternOption(260.0, 60.0, 1000.0, "ms", integer=True),
+                     "start_ms": _START}, probes.pvc_retro, ("A-6",)),
+        PatternSpec("pp_sweep", "A every pp_ms, no V: 1:1, Wenckebach or 2:1 (the description "
+                    "states the closed-form ratio)",
+                    {"pp_ms": PatternOption(470.0, 60.0, 3000.0, "ms", integer=True),
+                     "start_ms": _START}, probes.pp_sweep, ("A-3",)),
+        *(PatternSpec(f"boundary_{w}", f"a detection at the end of {what} + delta_ms",
+                      {"delta_ms": _DELTA}, make, rules)
+          for w, what, make, rules in (
+              ("pvarp", "PVARP after a VS", probes.boundary_pvarp, ("A-5", "A-21")),
+              ("vrp", "VRP after a VS", probes.boundary_vrp, ("A-5", "A-21")),
+              ("arp", "ARP after an AS", probes.boundary_arp, ("A-5", "A-21")),
+              ("blank", "post-atrial ventricular blanking after the first AP",
+               probes.boundary_blank, ("A-5", "A-7", "A-21")),
+              ("vsp", "the safety window after the first AP", probes.boundary_vsp,
+               ("A-7", "A-21")))),
     )
 }
+#: The patterns that need the twin's closed form or that probe a boundary (docs/vectors.md).
+SEPARATING = ("retrograde", "safety", "pvc_retro", "pp_sweep", "boundary_pvarp", "boundary_vrp",
+              "boundary_arp", "boundary_blank", "boundary_vsp")
 
 
 def _fail(message: str, name: str, value: object, expected: str) -> PatternError:
@@ -197,11 +231,14 @@ def parse_pattern(spec: str) -> tuple[str, dict[str, float]]:
     return name, options
 
 
-def make_stimuli(spec: str, duration_us: int) -> tuple[str, dict[str, float], list[Stimulus]]:
-    """The detections of pattern ``spec`` over ``duration_us``, in time order (A first on ties),
-    with the per-chamber spacing the sampled front end needs."""
+def make_stimuli(spec: str, duration_us: int, programming: Programming | None = None
+                 ) -> tuple[str, dict[str, float], list[Stimulus]]:
+    """The detections of pattern ``spec`` over ``duration_us`` for ``programming`` (nominal
+    DDD when None), in time order (A first on ties), with the per-chamber spacing the sampled
+    front end needs."""
     name, options = parse_pattern(spec)
-    stimuli = sorted(PATTERNS[name].make(options, duration_us),
+    prog = programming if programming is not None else Programming.nominal()
+    stimuli = sorted(PATTERNS[name].make(options, duration_us, prog),
                      key=lambda s: (s.t_us, s.chamber.value))
     last: dict[Chamber, int] = {}
     kept = []
@@ -213,5 +250,14 @@ def make_stimuli(spec: str, duration_us: int) -> tuple[str, dict[str, float], li
     return name, options, kept
 
 
-__all__ = ["MIN_SPACING_US", "PATTERNS", "PATTERN_SOURCE", "PatternError", "PatternOption",
-           "PatternSpec", "make_stimuli", "parse_pattern"]
+__all__ = [
+    "MIN_SPACING_US",
+    "PATTERNS",
+    "PATTERN_SOURCE",
+    "SEPARATING",
+    "PatternError",
+    "PatternOption",
+    "PatternSpec",
+    "make_stimuli",
+    "parse_pattern",
+]

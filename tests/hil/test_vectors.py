@@ -10,7 +10,7 @@ import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from devicetwin.pacemaker import Chamber
 from devicetwin.pacemaker.sensing import reference_detections
 from hil.cli import main
+from hil.devices import DeviceUnderTest
 from hil.session.mapping import programming_from
 from hil.vectors import (
     ExpectedPace,
@@ -30,8 +31,10 @@ from hil.vectors import (
     run_vectors,
     write_vectors,
 )
+from hil.vectors.drivers import SampleDriver
+from hil.vectors.judge import Finding, compare
 from hil.vectors.patterns import MIN_SPACING_US, PatternError, make_stimuli
-from hil.vectors.play import Finding, VectorPlayError, compare, synthesise
+from hil.vectors.play import VectorPlayError
 
 VVI_HAND = """{
   "format": "devicetwin-vectors",
@@ -99,7 +102,7 @@ def test_one_pace_moved_by_30_ms_fails_at_exactly_that_entry(tmp_path: Path) -> 
     f = report.failures[0]
     assert (f.finding, f.index, f.chamber) == (Finding.TIMING, 3, v.expected[3].chamber)
     assert f.device_us == v.expected[3].t_us and f.expected_us == v.expected[3].t_us + 30_000
-    assert "expected[3]" in report.text() and "30.000 ms early" in report.text()
+    assert "expected[3]" in report.text() and "(-30.000 ms, early" in report.text()
     assert main(["vectors", "run", str(path)]) == 1
 
 
@@ -107,11 +110,17 @@ def test_compare_missing_extra_and_the_end() -> None:
     exp = (ExpectedPace(1_000_000, Chamber.V), ExpectedPace(2_000_000, Chamber.V),
            ExpectedPace(2_996_000, Chamber.V))
     v = VectorFile("t", "VVI", 3_000_000, (), exp)
-    # first on time within 8 ms, second missing, an extra A pace, the last one beyond the end
-    matched, errors, failures = compare(v, [(1_007_000, Chamber.V), (1_500_000, Chamber.A)])
-    assert matched == 1 and errors == [7000]
-    assert [(x.finding, x.index) for x in failures] == [(Finding.EXTRA, None),
-                                                        (Finding.MISSING, 1)]
+    # first on time within 8 ms, second missing, an extra A pace; the last one, 4 ms before
+    # the end, is judged too (the device runs on past the end by the tolerance): missing
+    j = compare(v, [(1_007_000, Chamber.V), (1_500_000, Chamber.A)])
+    assert j.matched == ((0, 7000),) and j.judged == 3
+    assert [(x.finding, x.index) for x in j.failures] == [
+        (Finding.EXTRA, None), (Finding.MISSING, 1), (Finding.MISSING, 2)]
+    # a device pace within the tolerance before the end with no partner is not judged (its
+    # partner may be just after the end); one earlier is extra
+    j = compare(v, [(1_000_000, Chamber.V), (2_000_000, Chamber.V), (2_996_000, Chamber.V),
+                    (2_995_000, Chamber.A), (2_990_000, Chamber.A)])
+    assert [(x.finding, x.device_us) for x in j.failures] == [(Finding.EXTRA, 2_990_000)]
 
 
 def test_sinus_pattern_by_hand() -> None:
@@ -144,20 +153,28 @@ def test_pvcs_and_random_patterns() -> None:
 def test_synthesised_pulses_are_detected_at_the_stimulus_times() -> None:
     v = generate_vectors("DDD", {}, "random:seed=2", 5_000_000)
     prog = programming_from("DDD", {})
-    s = synthesise(v, prog)
+    drv = SampleDriver(cast(DeviceUnderTest, None), prog, 5000)
+    for x in v.stimuli:
+        drv.sense(x.t_us, x.chamber)
+    drv.check(5001)
+    a, vv = drv.stream(5001)
     # the plain NumPy front end (an independent implementation) finds exactly the stimuli
-    samples, chans = reference_detections(s.atrial_uv, s.ventricular_uv, 750, 2500, 50)
+    samples, chans = reference_detections(a, vv, 750, 2500, 50)
     got = [(int(n) * 1000, "A" if int(c) == 0 else "V") for n, c in zip(samples, chans,
                                                                           strict=True)]
     assert got == [(x.t_us, x.chamber.name) for x in v.stimuli]
-    assert s.atrial_uv.dtype == np.int16 and s.atrial_uv.shape == (5001,)
+    assert a.dtype == np.int16 and a.shape == (5001,)
 
 
 def test_stimuli_too_close_cannot_be_played_as_samples() -> None:
     v = VectorFile("t", "DDD", 1_000_000,
                    (Stimulus(100_000, Chamber.A), Stimulus(130_000, Chamber.A)), ())
-    with pytest.raises(VectorPlayError, match=r"stimuli\[1\]"):
-        synthesise(v, programming_from("DDD", {}))
+    drv = SampleDriver(cast(DeviceUnderTest, None), programming_from("DDD", {}), 1000)
+    for x in v.stimuli:
+        drv.sense(x.t_us, x.chamber)
+    with pytest.raises(VectorPlayError,
+                       match="stimulus A at 130 ms: the front end detects A at 150 ms"):
+        drv.check(1001)
     with pytest.raises(VectorPlayError, match="senses electrograms"):
         run_vectors(v, "emulated", level="events")
 
@@ -190,7 +207,7 @@ def _bad(text: str) -> VectorFileError:
     (lambda d: d["expected"][0].update(t_us=9_000_000), "bad.json:12", "expected[0].t_us"),
     (lambda d: d["expected"][0].pop("chamber"), "bad.json:12", "expected[0].chamber"),
     (lambda d: d["expected"][0].update(kind="VP"), "bad.json:12", "expected[0].kind"),
-    (lambda d: d.update(version=2), "bad.json:3", "version"),
+    (lambda d: d.update(version=3), "bad.json:3", "version"),
     (lambda d: d.update(format="other"), "bad.json:2", "format"),
     (lambda d: d.update(mode="XYZ"), "bad.json:5", "mode"),
     (lambda d: d.update(parameters={"lower_rate_ppm": 7}), "bad.json:6",
@@ -240,7 +257,7 @@ def test_simultaneous_stimuli_on_both_levels() -> None:
     exp = expected_paces("DDD", {}, stim, 3_000_000)
     # DDD nominal (60 ppm, AV 150 ms): the V sense at 500 ms starts the VA interval of
     # 1000 - 150 = 850 ms, so AP is due at 1350 ms, before the A stimulus at 1400 ms
-    assert exp[0] == ExpectedPace(1_350_000, Chamber.A)
+    assert (exp[0].t_us, exp[0].chamber, exp[0].rule) == (1_350_000, Chamber.A, "A-2")
     v = VectorFile("t", "DDD", 3_000_000, stim, exp)
     assert run_vectors(v, "emulated").passed
     assert run_vectors(v, "twin", level="events").passed
