@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "events": "hil.devices.events",
     "analog": "hil.devices.analog",
     "bytes": "hil.devices.bytes",
+    "inprocess": "hil.emulator.inprocess",
 }
 #: Kinds that run only on the wall clock (no lock-step): ``devicetwin run`` goes real time.
 REALTIME_ONLY_KINDS = frozenset({"analog", "bytes"})

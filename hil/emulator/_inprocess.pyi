@@ -1,0 +1,33 @@
+"""Type stub of the Cython module ``_inprocess.pyx`` (the firmware linked into this process)."""
+
+import numpy as np
+import numpy.typing as npt
+
+MAX_EVENTS: int
+EVENT_HEADROOM: int
+TICK_OK: int
+TICK_WRONG_TIME: int
+TICK_STREAMING: int
+
+class FirmwareCore:
+    def __init__(self, corrupt_store: bool = False) -> None: ...
+    @property
+    def time_us(self) -> int: ...
+    @property
+    def next_pace_due_us(self) -> int | None: ...
+    @property
+    def streaming(self) -> bool: ...
+    def rx(self, data: bytes) -> None: ...
+    def tick(
+        self,
+        t0_us: int,
+        atrial_uv: npt.NDArray[np.int16],
+        ventricular_uv: npt.NDArray[np.int16],
+        activity_milli_g: npt.NDArray[np.int16],
+        early_stop: bool = True,
+    ) -> tuple[int, int, list[tuple[int, int, int, int, int, int]]]: ...
+
+def take_output() -> bytes: ...
+def output_overflowed() -> int: ...
+def console_output() -> str: ...
+def exit_status() -> int: ...
