@@ -54,7 +54,7 @@ test: lint pytest test-debug
 # Speed: every benchmark prints medians and one JSON object as its last line.
 bench: setup
 	$(PY) -m pip install -q -e ".[bench]" --no-build-isolation
-	@for b in pacemaker sensing heart bridge conformance emulator bench visa; do \
+	@for b in pacemaker sensing heart bridge conformance emulator bench visa cohort vectors; do \
 	  echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:

@@ -11,6 +11,7 @@ regenerates every C file (the last mode is kept in ``build/cython/BUILD_MODE``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,10 @@ DEBUG_ENV = "DEVICETWIN_CYTHON_DEBUG"
 BUILD_DIR = Path("build") / "cython"
 MODE_STAMP = BUILD_DIR / "BUILD_MODE"
 CODEC_DIR = Path("firmware_bridge") / "c"
+FIRMWARE_DIR = Path("hil") / "firmware"
+#: The reference firmware's device and timing core (not its main loop) for the in-process device.
+FIRMWARE_CORE = tuple(FIRMWARE_DIR / "src" / f"fw_{name}.c"
+                      for name in ("device", "faults", "frontend", "pacing", "params", "telemetry"))
 
 DEBUG_COMPILE_ARGS = ("-O0", "-g")
 RELEASE_COMPILE_ARGS = ("-O3", "-fno-math-errno")
@@ -36,10 +41,29 @@ RELEASE_EXTRA_ARGS: Mapping[str, tuple[str, ...]] = {
 #: C sources compiled into single modules: the codec the firmware links (one implementation).
 C_SOURCES: Mapping[str, tuple[Path, ...]] = {
     "firmware_bridge._fastcodec": (CODEC_DIR / "fb_protocol.c", CODEC_DIR / "fb_sha256.c"),
+    "hil.emulator._inprocess": (*FIRMWARE_CORE, CODEC_DIR / "fb_protocol.c",
+                                CODEC_DIR / "fb_sha256.c",
+                                FIRMWARE_DIR / "hal" / "inprocess" / "hal_inprocess.c"),
 }
 C_HEADERS: Mapping[str, tuple[Path, ...]] = {
     "firmware_bridge._fastcodec": (CODEC_DIR / "fb_protocol.h", CODEC_DIR / "fb_sha256.h"),
+    "hil.emulator._inprocess": (*sorted(p.relative_to(HERE) for p in
+                                        (HERE / FIRMWARE_DIR / "src").glob("fw_*.h")),
+                                CODEC_DIR / "fb_protocol.h", CODEC_DIR / "fb_sha256.h",
+                                FIRMWARE_DIR / "hal" / "inprocess" / "hal_inprocess.h"),
 }
+
+
+def firmware_identity(module: str) -> list[tuple[str, str]]:
+    """The firmware's HELLO hash for a module that links the firmware: SHA-256 over its C
+    sources and headers and the target name, as the firmware Makefile computes it per target."""
+    if module != "hil.emulator._inprocess":
+        return []
+    digest = hashlib.sha256()
+    for path in (*C_SOURCES[module], *C_HEADERS[module]):
+        digest.update((HERE / path).read_bytes())
+    digest.update(b"inprocess clean")
+    return [("FW_SOURCE_SHA256", f'"{digest.hexdigest()}"')]
 
 
 def debug_requested(environ: Mapping[str, str] = os.environ) -> bool:
@@ -81,7 +105,8 @@ def extensions(debug: bool) -> list[Extension]:
                     module,
                     [str(rel), *map(str, c_sources)],
                     include_dirs=[np.get_include(), *sorted({str(p.parent) for p in c_sources})],
-                    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                                   *firmware_identity(module)],
                     extra_compile_args=compile_args(module, debug),
                     depends=[str(p) for p in C_HEADERS.get(module, ())],
                 )

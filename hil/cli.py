@@ -6,40 +6,43 @@ Each subcommand lives in the module that owns its logic; this file only parses a
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devicetwin import __version__
+from hil.demo import run_bench_demo, run_demo
 from hil.devices import read_key_file
 from hil.devices.profile import DeviceProfile, load_profile
 from hil.devices.registry import seeded_faults
 from hil.exitcodes import EPILOG, ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, signal_of, signals_as_interrupts
-
-if TYPE_CHECKING:
-    from hil.session.realtime import RealtimeOptions
+from hil.measure.command import add_parser as add_measure_parser
+from hil.progress import Progress
+from hil.reports.console import mutant_summary, run_summary, suite_summary
+from hil.reports.evidence import write_evidence
+from hil.reports.index import write_suite_evidence
+from hil.results import SuiteEntry
+from hil.scenarios import library_names, load_scenario, resolve
+from hil.session.realtime import RealtimeOptions, describe
+from hil.session.runner import run_scenario
+from hil.suite import expand, mutant_table, run_suite, suite_exit_code, write_json
+from hil.trials.command import add_parsers as add_trial_parsers
+from hil.twin.command import add_parser as add_twin_parser
+from hil.vectors.command import add_parser as add_vectors_parser
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     if args.reference_only:
-        from hil.demo import run_demo
-
         return run_demo(duration_s=args.duration_s or 20.0, seed=args.seed)
-    from hil.demo import run_bench_demo
-
     return run_bench_demo(args.out, device=args.device, duration_s=args.duration_s)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hil.progress import Progress
-    from hil.reports.console import run_summary
-    from hil.scenarios import load_scenario, resolve
-    from hil.session.runner import run_scenario
-
     scenario = load_scenario(resolve(args.scenario))
     with Progress(scenario.duration_s, scenario.name) as bar:
         result = run_scenario(scenario, args.device, out_dir=args.out, fault=args.fault,
@@ -47,11 +50,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                               realtime=args.realtime, realtime_options=_rt_options(args),
                               via=args.via, profile=_profile(args), instruments={
                                   k: v for k in ("awg", "scope", "analyzer")
-                                  if (v := getattr(args, k)) is not None})
+                                  if (v := getattr(args, k)) is not None},
+                              evidence=write_evidence)
     print(run_summary(result))
     if result.realtime is not None:
-        from hil.session.realtime import describe
-
         print(describe(result.realtime))
     if args.out is not None:
         print(f"report: {args.out / 'report.html'}")
@@ -61,8 +63,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _rt_options(args: argparse.Namespace) -> RealtimeOptions | None:
     if args.lead_ms is None:
         return None
-    from hil.session.realtime import RealtimeOptions
-
     return RealtimeOptions(lead_ms=args.lead_ms)
 
 
@@ -78,8 +78,6 @@ def _key(args: argparse.Namespace) -> bytes | None:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from hil.scenarios import library_names, load_scenario, resolve
-
     for name in library_names():
         sc = load_scenario(resolve(name))
         print(f"{name:32s} {sc.mode:5s} {sc.duration_s:6.0f} s  {sc.description}")
@@ -87,32 +85,40 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_suite(args: argparse.Namespace) -> int:
-    from hil.progress import Progress
-    from hil.reports.console import suite_summary
-    from hil.suite import expand, run_suite, suite_exit_code
-
     paths = expand(args.scenarios)
-    _profile(args)  # a bad profile is a configuration error before any run starts
+    profile = _profile(args)  # a bad profile is a configuration error before any run starts
     with Progress(len(paths), "suite", "runs") as bar:
         entries = run_suite(paths, device=args.device, jobs=args.jobs, out_dir=args.out,
-                            on_done=lambda e, done, total: bar.update(done),
-                            profile=args.device_profile)
+                            on_done=_progress_note(bar), profile=args.device_profile)
     print(suite_summary(entries))
-    return suite_exit_code(entries)
+    code = suite_exit_code(entries)
+    if args.out is not None:
+        url = profile.url if profile is not None else args.device
+        written = write_suite_evidence(args.out, entries, kind="suite", device=url,
+                                       exit_code=code)
+        print(f"index: {written['index.html']}")
+    return code
+
+
+def _progress_note(bar: Progress) -> Callable[[SuiteEntry, int, int], None]:
+    """A suite's ``on_done``: a line per finished run, and the bar moved on."""
+    def done(entry: SuiteEntry, n: int, total: int) -> None:
+        why = ", ".join(entry.failed[:3]) or (entry.error or "")[:80]
+        bar.note(f"[{n}/{total}] {entry.scenario} ({entry.variant}): {entry.verdict}"
+                 f" in {entry.wall_s:.1f} s" + (f" - {why}" if why else ""))
+        bar.update(n)
+
+    return done
 
 
 def _cmd_mutants(args: argparse.Namespace) -> int:
-    from hil.progress import Progress
-    from hil.reports.console import mutant_summary
-    from hil.suite import expand, mutant_table, run_suite, suite_exit_code, write_json
-
     paths = expand(args.scenarios)
     profile = _profile(args)
     url = profile.url if profile is not None else args.device
     faults: list[str | None] = [None, *seeded_faults(url)]
     with Progress(len(paths) * len(faults), "mutants", "runs") as bar:
         entries = run_suite(paths, device=args.device, faults=faults, jobs=args.jobs,
-                            on_done=lambda e, done, total: bar.update(done),
+                            out_dir=args.out, on_done=_progress_note(bar),
                             profile=args.device_profile)
     table = mutant_table(entries)
     print(mutant_summary(table["faults"], [p.stem for p in paths]))
@@ -121,14 +127,18 @@ def _cmd_mutants(args: argparse.Namespace) -> int:
         for name, why in table["clean_failures"].items():
             print(f"  clean failed {name}: {', '.join(why)}")
     print("undetected faults: " + (", ".join(table["undetected"]) or "none"))
-    if args.out is not None:
-        print(f"wrote {write_json(args.out / 'mutants.json', table)}")
     # a clean-firmware run that could not start (2, 3, 4) says so first; a mutant that cannot
     # start has been caught, not broken the bench
     broken = suite_exit_code([e for e in entries if e.fault is None])
-    if broken not in (ExitCode.PASSED, ExitCode.FAILED):
-        return broken
-    return ExitCode.PASSED if table["clean_passed"] and not table["undetected"] else ExitCode.FAILED
+    code = (broken if broken not in (ExitCode.PASSED, ExitCode.FAILED)
+            else ExitCode.PASSED if table["clean_passed"] and not table["undetected"]
+            else ExitCode.FAILED)
+    if args.out is not None:
+        print(f"wrote {write_json(args.out / 'mutants.json', table)}")
+        written = write_suite_evidence(args.out, entries, kind="mutants", device=url,
+                                       exit_code=code, extra={"mutants": table})
+        print(f"index: {written['index.html']}")
+    return code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -192,23 +202,24 @@ def build_parser() -> argparse.ArgumentParser:
     suite.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
     _device_args(suite)
     suite.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
-    suite.add_argument("--out", type=Path, default=None, help="folder for every run's evidence")
+    suite.add_argument("--out", type=Path, default=None,
+                       help="folder for every run's evidence, junit.xml, summary.json and "
+                            "index.html")
     suite.set_defaults(func=_cmd_suite)
 
     mut = sub.add_parser("mutants", help="measure detection power on the seeded faults")
     mut.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
     _device_args(mut)
     mut.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
-    mut.add_argument("--out", type=Path, default=None, help="folder for mutants.json")
+    mut.add_argument("--out", type=Path, default=None,
+                     help="folder for every run's evidence, mutants.json, junit.xml, "
+                          "summary.json and index.html")
     mut.set_defaults(func=_cmd_mutants)
 
-    from hil.vectors.command import add_parser as add_vectors_parser
-
     add_vectors_parser(sub)
-
-    from hil.measure.command import add_parser as add_measure_parser
-
     add_measure_parser(sub)
+    add_trial_parsers(sub)
+    add_twin_parser(sub)
     return parser
 
 
@@ -239,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt as exc:
             print(f"devicetwin: {interruption_text(exc)}", file=sys.stderr)
             return ExitCode.for_signal(signal_of(exc))
+        except BrokenPipeError:
+            # the reader of stdout went away (`| head`): stop quietly, as a shell tool does;
+            # stdout goes to /dev/null so the interpreter's final flush does not complain
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return ExitCode.SIGPIPE
         except Exception as err:
             known = exit_code_for(err)
             if known is None:  # not a classified error: a bug in devicetwin itself

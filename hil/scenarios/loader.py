@@ -22,6 +22,8 @@ from devicetwin.heart import PRESETS, Condition
 from devicetwin.outcomes import OUTCOME_NAMES, OutcomeLimit
 from devicetwin.pacemaker import PARAMETERS, Programming
 from devicetwin.pacemaker.programming import parse_mode, values_from_plain
+from devicetwin.twin import TwinError, condition_changes, load_twin
+from devicetwin.twin.twinfile import TWIN_BASE_PRESET
 from hil.devices.contract import DEVICE_FEATURES
 from hil.scenarios.model import (
     HAZARDS,
@@ -36,7 +38,7 @@ from hil.scenarios.toml_reader import FieldPath, ScenarioError, TomlReader, read
 LIBRARY_DIR = Path(__file__).with_name("library")
 _TOP_KEYS = ("name", "description", "requirements", "duration_s", "seed", "tolerance_ms",
              "patient", "device", "timeline", "expect")
-_PATIENT_KEYS = ("condition", "overrides")
+_PATIENT_KEYS = ("condition", "overrides", "twin")
 _DEVICE_KEYS = ("mode", "parameters", "start", "must_refuse", "needs")
 _DEVICE_STARTS = ("normal", "corrupt_store")
 _EXPECT_KEYS = ("hazards", "min_recall", "min_precision", "max_timing_error_ms", "monitors",
@@ -93,14 +95,37 @@ def _condition(r: TomlReader, base: Condition, changes: Mapping[str, Any], at: F
 def _patient(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], Condition]:
     patient = r.get(doc, ("patient",), dict, "a [patient] table", required=True)
     r.keys(patient, ("patient",), _PATIENT_KEYS)
-    name = r.get(patient, ("patient", "condition"), str, "a heart condition name",
-                 required=True)
-    r.choice(("patient", "condition"), name, "condition", PRESETS)
+    twin = _twin(r, patient)
+    if twin is not None:
+        name, base, start = TWIN_BASE_PRESET, condition_changes(twin), twin
+    else:
+        name = r.get(patient, ("patient", "condition"), str, "a heart condition name",
+                     required=True)
+        r.choice(("patient", "condition"), name, "condition", PRESETS)
+        base, start = {}, PRESETS[name]
     overrides = r.get(patient, ("patient", "overrides"), dict, "a table of overrides", {})
     r.keys(overrides, ("patient", "overrides"), _CONDITION_FIELDS)
     places = {k: ("patient", "overrides", k) for k in overrides}
-    cond = _condition(r, PRESETS[name], overrides, ("patient", "overrides"), places)
-    return name, dict(overrides), cond
+    cond = _condition(r, start, overrides, ("patient", "overrides"), places)
+    return name, {**base, **overrides}, cond
+
+
+def _twin(r: TomlReader, patient: Mapping[str, Any]) -> Condition | None:
+    """``[patient] twin = "file"``: the twin's condition (a path relative to the scenario)."""
+    text = r.get(patient, ("patient", "twin"), str, "a twin file path", None)
+    if text is None:
+        return None
+    if "condition" in patient:
+        raise r.fail(("patient", "condition"), "give either condition or twin, not both",
+                     patient["condition"], "condition or twin")
+    path = Path(text)
+    if not path.is_absolute() and not r.file.startswith("<"):
+        path = Path(r.file).parent / path
+    try:
+        return load_twin(path).condition
+    except TwinError as err:
+        raise r.fail(("patient", "twin"), str(err), text, "a twin file "
+                     "(devicetwin twin calibrate)") from None
 
 
 def _programming(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any],
