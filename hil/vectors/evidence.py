@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from devicetwin import __version__
+from hil.reports.junit import JUnitCase, JUnitSuite
+from hil.reports.junit import write_junit as write_junit_file
 from hil.vectors.play import VectorReport
 
 JUNIT_FILE = "vectors-junit.xml"
@@ -34,32 +35,16 @@ def write_json(reports: Sequence[VectorReport], path: Path | str) -> Path:
 
 
 def write_junit(reports: Sequence[VectorReport], path: Path | str) -> Path:
-    """JUnit XML: one test suite, one test case per vector (a failure element when it failed,
-    its message the first divergence, its text every failure)."""
-    failed = sum(1 for r in reports if not r.passed)
-    suite = ET.Element("testsuite", name="devicetwin-vectors", tests=str(len(reports)),
-                       failures=str(failed), errors="0", skipped="0")
-    for r in reports:
-        case = ET.SubElement(suite, "testcase", classname=f"vectors.{r.device}",
-                             name=r.vectors.name, file=r.vectors.source)
-        props = ET.SubElement(case, "properties")
-        for req in r.vectors.requirements:
-            ET.SubElement(props, "property", name="requirement", value=req)
-        for rule in r.divergence_rules:
-            ET.SubElement(props, "property", name="divergence_rule", value=rule)
-        ET.SubElement(props, "property", name="matched",
-                      value=f"{r.matched}/{r.judgement.judged}")
-        if not r.passed:
-            fail = ET.SubElement(case, "failure", type="VectorMismatch",
-                                 message=r.explanation or "failed")
-            fail.text = r.text()
-        ET.SubElement(case, "system-out").text = r.text()
-    root = ET.Element("testsuites")
-    root.append(suite)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(p, encoding="utf-8", xml_declaration=True)
-    return p
+    """JUnit XML (:mod:`hil.reports.junit`, the bench's writer and property names): one test
+    suite, one test case per vector (a failure when it failed, its message the first
+    divergence, its text every failure)."""
+    cases = [JUnitCase(
+        f"vectors.{r.device}", r.vectors.name, 0.0, tuple(r.vectors.requirements),
+        (*(("divergence_rule", rule) for rule in r.divergence_rules),
+         ("matched", f"{r.matched}/{r.judgement.judged}")),
+        failure=None if r.passed else (r.explanation or "failed"),
+        details="" if r.passed else r.text(), stdout=r.text()) for r in reports]
+    return write_junit_file(path, [JUnitSuite("devicetwin-vectors", cases)])
 
 
 def write_html(reports: Sequence[VectorReport], path: Path | str) -> Path:

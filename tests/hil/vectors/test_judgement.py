@@ -136,7 +136,7 @@ def test_evidence_folder_has_json_junit_and_html(tmp_path: Path) -> None:
     good = write_vectors(_vvi([1000, 2000], 2500), tmp_path / "in" / "good.json")
     bad = _vvi([1000, 2100], 2500)
     write_vectors(VectorFile("bad", bad.mode, bad.duration_us, (), bad.expected,
-                             requirements=("SRS-9",)), tmp_path / "in" / "bad.json")
+                             requirements=("SRS-9", "A-1")), tmp_path / "in" / "bad.json")
     out = tmp_path / "out"
     assert main(["vectors", "run", str(good.parent), "--device", "twin", "--out",
                  str(out)]) == 1
@@ -146,6 +146,9 @@ def test_evidence_folder_has_json_junit_and_html(tmp_path: Path) -> None:
     assert cases["vvi"].is_passed and not cases["bad"].is_passed
     assert "device paced V at 2000.000 ms, -100.000 ms from the ventricular escape pace" in (
         cases["bad"].result[0].message or "")
+    # the bench's property names: a project requirement and a specification rule apart
+    props = {(p.get("name"), p.get("value")) for p in cases["bad"]._elem.iter("property")}
+    assert {("requirement", "SRS-9"), ("spec_rule", "A-1")} <= props
     page = (out / "vectors.html").read_text()
     assert "1/2 passed" in page and "SRS-9" in page
     assert json.loads((out / "vectors.json").read_text())["passed"] == 1
