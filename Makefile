@@ -34,11 +34,11 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The kernels and the sensing front end once more, built without optimisation and with Cython's
+# The kernels (cell network and event-level heart) and the sensing front end once more, built without optimisation and with Cython's
 # bounds, wraparound and initialisation checks (DEVICETWIN_CYTHON_DEBUG=1), in a copy of the
 # sources under build/debug-tree so the optimised build in place is left alone.
 DEBUG_TREE := build/debug-tree
-DEBUG_TESTS := tests/devicetwin/heart $(wildcard tests/devicetwin/pacemaker/test_sensing_*.py)
+DEBUG_TESTS := tests/devicetwin/heart tests/devicetwin/fastheart tests/devicetwin/cohort $(wildcard tests/devicetwin/pacemaker/test_sensing_*.py)
 test-debug: setup
 	@rm -rf $(DEBUG_TREE) && mkdir -p $(DEBUG_TREE)
 	@git ls-files -z --cached --others --exclude-standard devicetwin hil firmware_bridge tests setup.py pyproject.toml README.md \

@@ -1,7 +1,8 @@
 """Bench speed: lock-step real-time factor of the default scenario on the host firmware, on
-QEMU and on the event-level reference device (``events+emulated``: the bench senses, the device
-answers with paces, windows with early stop), and the wall time of the whole scenario library on
-two cores.
+QEMU, on the event-level reference device (``events+emulated``: the bench senses, the device
+answers with paces, windows with early stop) and on the host firmware's C linked into the
+bench's process (``inprocess+emulated``: no link at all, so what is left is heart, twin and
+record), and the wall time of the whole scenario library on two cores.
 
 Usage: python benchmarks/bench.py [REPEATS] [--no-suite]
 Prints medians of repeated runs; the last line is one JSON object.
@@ -54,6 +55,7 @@ def main(argv: list[str]) -> None:
     figures: dict[str, float] = {}
     for device, key in (("emulated", "lockstep_realtime_factor_host"),
                         ("events+emulated", "lockstep_realtime_factor_events"),
+                        ("inprocess+emulated", "lockstep_realtime_factor_inprocess"),
                         ("qemu", "lockstep_realtime_factor_qemu")):
         median, runs, wall = realtime_factor(device, repeats)
         print(f"{key}: median {median:.1f}x over {repeats} runs "

@@ -404,7 +404,7 @@ cdef class Kernel:
 
     cdef double _update_tone(self, int64_t t) noexcept nogil:
         cdef double dt_s = (t - self.tone_t) / 1e6
-        self.tone += (self._workload(t) - self.tone) * (1.0 - exp(-dt_s / self.tau_s))
+        self.tone = self.tone + (self._workload(t) - self.tone) * (1.0 - exp(-dt_s / self.tau_s))
         self.tone_t = t
         return self.tone
 
@@ -672,12 +672,12 @@ cdef class Kernel:
         elif k == K_PAC_LIST:
             self.last_fire[S_PAC] = t
             self._stimulate(S_PAC, t)
-            self.pac_i += 1
+            self.pac_i = self.pac_i + 1
             self.due[k] = self.pac_times[self.pac_i] if self.pac_i < self.pac_times.shape[0] else NEVER
         elif k == K_PVC_LIST:
             self.last_fire[S_PVC] = t
             self._stimulate(S_PVC, t)
-            self.pvc_i += 1
+            self.pvc_i = self.pvc_i + 1
             self.due[k] = self.pvc_times[self.pvc_i] if self.pvc_i < self.pvc_times.shape[0] else NEVER
         else:  # flutter / fibrillation drivers
             focus = k - K_FOCUS  # 0 flutter, 1..5 af

@@ -551,7 +551,11 @@ cdef class FastWindow:
         strides[0] = self.capacity * sizeof(double)
         strides[1] = sizeof(double)
         samples = cnp.PyArray_New(cnp.ndarray, 2, dims, cnp.NPY_FLOAT64, strides,
-                                  &self._arena[0, col0], 0, cnp.NPY_ARRAY_WRITEABLE, <object>NULL)
+                                  # the arena's data + col0, not &_arena[0, col0]: an empty
+                                  # window (no channel, or col0 at a full arena's end) points
+                                  # at no element, which indexing would refuse
+                                  <double*>cnp.PyArray_DATA(<cnp.ndarray>self.arena) + col0,
+                                  0, cnp.NPY_ARRAY_WRITEABLE, <object>NULL)
         cnp.set_array_base(samples, self.arena)
         # what the record's generated (frozen) __init__ does, object.__new__ then
         # object.__setattr__ per field, without looking up the slots' descriptors every time
