@@ -19,6 +19,8 @@ from hil.demo import run_bench_demo, run_demo
 from hil.devices import read_key_file
 from hil.devices.profile import DeviceProfile, load_profile
 from hil.devices.registry import seeded_faults
+from hil.errors import ConfigError
+from hil.executor import check_scheduler
 from hil.exitcodes import EPILOG, ExitCode, exit_code_for, exit_code_of_run
 from hil.interrupts import interruption_text, received_signal, signal_of, signals_as_interrupts
 from hil.measure.command import add_parser as add_measure_parser
@@ -87,9 +89,11 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _cmd_suite(args: argparse.Namespace) -> int:
     paths = expand(args.scenarios)
     profile = _profile(args)  # a bad profile is a configuration error before any run starts
+    _check_executor_args(args)
     with Progress(len(paths), "suite", "runs") as bar:
         entries = run_suite(paths, device=args.device, jobs=args.jobs, out_dir=args.out,
-                            on_done=_progress_note(bar), profile=args.device_profile)
+                            on_done=_progress_note(bar), profile=args.device_profile,
+                            scheduler=args.scheduler, on_start=bar.note)
     print(suite_summary(entries))
     code = suite_exit_code(entries)
     if args.out is not None:
@@ -98,6 +102,25 @@ def _cmd_suite(args: argparse.Namespace) -> int:
                                        exit_code=code)
         print(f"index: {written['index.html']}")
     return code
+
+
+def _executor_args(parser: argparse.ArgumentParser) -> None:
+    """Where a suite's runs go: the Dask executor's options (hil.executor)."""
+    parser.add_argument("--jobs", "--workers", dest="jobs", type=int, default=None,
+                        help="parallel runs: worker processes of the local Dask cluster "
+                             "(default: cores)")
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address (tcp://host:8786) of a running cluster, "
+                             "whose workers import hil and can write to --out; default: a "
+                             "local cluster; 'synchronous': one run at a time in this process")
+
+
+def _check_executor_args(args: argparse.Namespace) -> None:
+    """A bad --scheduler or --jobs is a configuration error before the progress bar starts."""
+    check_scheduler(args.scheduler)
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs} must be at least 1", name="jobs", value=args.jobs,
+                          source="--jobs/--workers", expected="an integer >= 1")
 
 
 def _progress_note(bar: Progress) -> Callable[[SuiteEntry, int, int], None]:
@@ -114,12 +137,14 @@ def _progress_note(bar: Progress) -> Callable[[SuiteEntry, int, int], None]:
 def _cmd_mutants(args: argparse.Namespace) -> int:
     paths = expand(args.scenarios)
     profile = _profile(args)
+    _check_executor_args(args)
     url = profile.url if profile is not None else args.device
     faults: list[str | None] = [None, *seeded_faults(url)]
     with Progress(len(paths) * len(faults), "mutants", "runs") as bar:
         entries = run_suite(paths, device=args.device, faults=faults, jobs=args.jobs,
                             out_dir=args.out, on_done=_progress_note(bar),
-                            profile=args.device_profile)
+                            profile=args.device_profile, scheduler=args.scheduler,
+                            on_start=bar.note)
     table = mutant_table(entries)
     print(mutant_summary(table["faults"], [p.stem for p in paths]))
     print(f"clean firmware passed every scenario: {table['clean_passed']}")
@@ -201,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     suite = sub.add_parser("suite", help="run many scenarios in parallel")
     suite.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
     _device_args(suite)
-    suite.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
+    _executor_args(suite)
     suite.add_argument("--out", type=Path, default=None,
                        help="folder for every run's evidence, junit.xml, summary.json and "
                             "index.html")
@@ -210,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     mut = sub.add_parser("mutants", help="measure detection power on the seeded faults")
     mut.add_argument("scenarios", nargs="*", help="names, files or folders (default: all)")
     _device_args(mut)
-    mut.add_argument("--jobs", type=int, default=None, help="parallel runs (default: cores)")
+    _executor_args(mut)
     mut.add_argument("--out", type=Path, default=None,
                      help="folder for every run's evidence, mutants.json, junit.xml, "
                           "summary.json and index.html")

@@ -29,6 +29,16 @@ completes, so ``on_batch`` sees every item exactly once. An error raised by the 
 item cancels the rest and is raised here (a structured error keeps its type through pickling).
 An interrupt (Ctrl-C, SIGTERM through :mod:`hil.interrupts`) cancels the outstanding batches;
 what ``on_batch`` received before it is the caller's to keep.
+
+Runs that must end with their evidence (a suite's scenario runs) ask for ``stop_runs=True``.
+A Dask task runs in a worker *thread*, where no signal arrives, so the stop is cooperative: a
+worker plugin (:class:`StopOnSignal`) makes SIGINT, SIGTERM and SIGHUP set
+:func:`hil.interrupts.request_stop` in each worker process, and the session loops poll it once
+per window. On an interrupt here the executor passes the signal on (to the local cluster's
+worker processes, whose PIDs it knows; to a remote cluster's workers by ``client.run``),
+cancels the batches no worker has started, waits up to ``drain_s`` for the ones in progress to
+end (each run marked interrupted, its evidence written), hands their results to ``on_batch``,
+and re-raises; leaving the ``with`` block then stops the local cluster.
 """
 
 from __future__ import annotations
@@ -46,9 +56,10 @@ from types import TracebackType
 from typing import Any, Generic, TextIO, TypeVar
 
 import dask
-from distributed import Client, Future, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, WorkerPlugin, as_completed, wait
 
 from hil.errors import ConfigError
+from hil.interrupts import install_stop_handlers, request_stop, shielded, signal_of
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,6 +89,23 @@ def _run_batch(fn: Callable[[T], R], items: Sequence[T]) -> tuple[list[R], float
     return results, time.perf_counter() - start
 
 
+#: How long an interrupted map waits for the runs in progress to end (``stop_runs``), seconds.
+DEFAULT_DRAIN_S = 60.0
+_STOP_PLUGIN = "devicetwin-stop-on-signal"
+
+
+class StopOnSignal(WorkerPlugin):
+    """On each worker, SIGINT, SIGTERM and SIGHUP request a cooperative stop of the runs in
+    progress (:func:`hil.interrupts.install_stop_handlers`, in the worker's main thread) instead
+    of shutting the worker down; registering it again clears an earlier request."""
+
+    name = _STOP_PLUGIN
+    idempotent = False
+
+    def setup(self, worker: Any) -> None:
+        install_stop_handlers()
+
+
 def check_scheduler(address: str | None, source: str = "--scheduler") -> str | None:
     """``address`` if it is a Dask scheduler address (``tcp://host:8786``, ``host:8786``), the
     word ``synchronous``, or None (a local cluster); else a :class:`ConfigError` naming it."""
@@ -103,11 +131,17 @@ class Executor:
         Work per task that adaptive batching aims at, seconds.
     connect_timeout_s:
         How long to try to reach an existing scheduler, seconds.
+    stop_runs:
+        End the runs in progress on an interrupt instead of abandoning them (see the module
+        docstring); for work that writes evidence as it goes.
+    drain_s:
+        With ``stop_runs``, how long an interrupted map waits for the runs in progress, seconds.
     """
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
                  target_task_s: float = DEFAULT_TARGET_TASK_S,
-                 connect_timeout_s: float = _CONNECT_TIMEOUT_S) -> None:
+                 connect_timeout_s: float = _CONNECT_TIMEOUT_S, stop_runs: bool = False,
+                 drain_s: float = DEFAULT_DRAIN_S) -> None:
         self.scheduler = check_scheduler(scheduler)
         if workers is not None and workers < 1:
             raise ConfigError(f"workers={workers!r} must be at least 1", name="workers",
@@ -118,8 +152,11 @@ class Executor:
         self.workers = workers or os.cpu_count() or 1
         self.target_task_s = target_task_s
         self.connect_timeout_s = connect_timeout_s
+        self.stop_runs = stop_runs
+        self.drain_s = drain_s
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
+        self._worker_pids: list[int] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -132,7 +169,11 @@ class Executor:
                                              processes=True, host="127.0.0.1",
                                              dashboard_address="127.0.0.1:0",
                                              silence_logs=logging.ERROR)
-            self._client = Client(self._cluster)
+            try:
+                self._client = Client(self._cluster)
+            except BaseException:  # an interrupt now must not leave the workers running
+                self.close()
+                raise
         else:
             try:
                 self._client = Client(self.scheduler, timeout=self.connect_timeout_s)
@@ -151,6 +192,14 @@ class Executor:
                     f"within {self.connect_timeout_s:g} s); start some with `dask worker "
                     f"{self.scheduler} --nthreads 1`", name="scheduler", value=self.scheduler,
                     source="--scheduler", expected="a scheduler with workers") from None
+        if self.stop_runs and self._client is not None:
+            try:
+                self._client.register_plugin(StopOnSignal(), name=_STOP_PLUGIN)
+                if self._cluster is not None:
+                    self._worker_pids = self.worker_pids()
+            except BaseException:
+                self.close()
+                raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -191,6 +240,27 @@ class Executor:
             link = self._client.dashboard_link
             return str(link) if link else None
         return None
+
+    def worker_pids(self) -> list[int]:
+        """The process IDs of the workers connected now (empty when synchronous); on a remote
+        cluster they are IDs on the workers' hosts."""
+        if self._client is None:
+            return []
+        return sorted(int(pid) for pid in self._client.run(os.getpid).values())
+
+    def request_stop(self, signum: int) -> None:
+        """Ask every worker to stop its runs as signal ``signum`` would stop a single run: the
+        signal itself to the local cluster's worker processes (this executor started them),
+        :func:`hil.interrupts.request_stop` through ``client.run`` on a remote cluster."""
+        if self._client is None:
+            return
+        if self._cluster is not None:
+            for pid in self._worker_pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signum)
+            return
+        with contextlib.suppress(Exception):
+            self._client.run(request_stop, signum)
 
     def n_workers(self) -> int:
         """Workers connected now (1 when synchronous)."""
@@ -292,14 +362,18 @@ class _Batches(Generic[T, R]):
         self.pending = list(range(len(items)))
         self.count = 0
         self.indices: dict[str, list[int]] = {}
+        self.live: dict[str, Future[tuple[list[R], float]]] = {}
 
     def submit(self, indices: list[int]) -> Future[tuple[list[R], float]]:
         key = f"{self.prefix}-{self.count}"
         self.count += 1
         self.indices[key] = indices
         # pure=False: a batch resubmitted after a fault is a new task, never a cached one
-        return self.client.submit(_run_batch, self.fn, [self.items[i] for i in indices],
-                                  key=key, pure=False, retries=0)
+        fut: Future[tuple[list[R], float]] = self.client.submit(
+            _run_batch, self.fn, [self.items[i] for i in indices], key=key, pure=False,
+            retries=0)
+        self.live[key] = fut
+        return fut
 
     def take(self, n: int) -> list[int]:
         head, self.pending = self.pending[:n], self.pending[n:]
@@ -318,6 +392,7 @@ class _Batches(Generic[T, R]):
             for fut in queue:
                 values, wall_s = fut.result()
                 indices = self.indices.pop(fut.key)
+                self.live.pop(fut.key, None)
                 fut.release()
                 self.deliver(indices, values)
                 if self.pending:
@@ -326,11 +401,40 @@ class _Batches(Generic[T, R]):
                     for chunk in _chunks(self.pending, size):
                         queue.add(self.submit(chunk))
                     self.pending = []
+        except KeyboardInterrupt as exc:
+            if self.ex.stop_runs:
+                with shielded():  # a second signal must not cut the draining short
+                    self.drain(signal_of(exc))
+            with contextlib.suppress(Exception):
+                self.client.cancel(list(self.live.values()))
+            raise
         except BaseException:
             with contextlib.suppress(Exception):
                 self.client.cancel([f for f in futures if not f.done()])
                 self.client.cancel(list(queue.futures))
             raise
+
+
+    def drain(self, signum: int) -> None:
+        """After an interrupt: stop the workers' runs, cancel the batches none has started,
+        and deliver those in progress as they end (at most ``drain_s``)."""
+        self.ex.request_stop(signum)
+        time.sleep(0.1)  # the workers' handlers run in their main threads: let them
+        running: set[str] = set()
+        with contextlib.suppress(Exception):
+            for keys in self.client.processing().values():
+                running.update(str(k) for k in keys)
+        started = {k: f for k, f in self.live.items() if k in running}
+        with contextlib.suppress(Exception):
+            self.client.cancel([f for k, f in self.live.items() if k not in started])
+        with contextlib.suppress(Exception):
+            wait(list(started.values()), timeout=self.ex.drain_s)
+        for key, fut in started.items():
+            if fut.status == "finished":
+                with contextlib.suppress(Exception):
+                    values, _ = fut.result()
+                    self.live.pop(key, None)
+                    self.deliver(self.indices.pop(key), values)
 
 
 def _adaptive_size(target_task_s: float, seconds_per_item: float, pending: int,

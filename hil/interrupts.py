@@ -10,6 +10,13 @@ every loop that already keeps its evidence on Ctrl-C does the same on the others
 The first signal raises; later ones are only remembered, so that closing the record and writing
 the reports is not itself cut short. Code that must finish (writing the evidence) runs inside
 :func:`shielded`, where even the first signal is only remembered.
+
+A run on a Dask worker runs in a worker *thread*, where no signal arrives and no exception can
+be raised by one. There the stop is cooperative: :func:`install_stop_handlers` (called in the
+worker process's main thread, by the executor's worker plugin) makes SIGINT, SIGTERM and SIGHUP
+only :func:`request_stop`; the lock-step and real-time loops call :func:`raise_if_stop_requested`
+once per window, which raises :class:`Interrupted` there, so the run ends exactly as a signal
+ends a single run (marked interrupted with the signal, evidence written, device stopped).
 """
 
 from __future__ import annotations
@@ -74,6 +81,50 @@ def _handler(signum: int, frame: FrameType | None) -> None:
         _state.signum = signum
     if first and _state.shield_depth == 0:
         raise Interrupted(signum)
+
+
+_stop_signum: int | None = None
+
+
+def request_stop(signum: int = int(signal.SIGINT)) -> None:
+    """Ask every run in this process to stop at its next window, as if signal ``signum`` had
+    interrupted it. Thread-safe (one assignment); the first request's signal is kept."""
+    global _stop_signum
+    if _stop_signum is None:
+        _stop_signum = int(signum)
+
+
+def stop_requested() -> int | None:
+    """The signal of a pending :func:`request_stop`, or None."""
+    return _stop_signum
+
+
+def clear_stop() -> None:
+    """Forget a stop request (a worker process that serves the next suite)."""
+    global _stop_signum
+    _stop_signum = None
+
+
+def raise_if_stop_requested() -> None:
+    """Raise :class:`Interrupted` if a stop was requested; the loops call it once per window."""
+    if _stop_signum is not None:
+        raise Interrupted(_stop_signum)
+
+
+def _stop_handler(signum: int, frame: FrameType | None) -> None:
+    request_stop(signum)
+
+
+def install_stop_handlers() -> bool:
+    """In this process, SIGINT, SIGTERM and SIGHUP request a cooperative stop (see
+    :func:`request_stop`) instead of raising or killing; clears an earlier request. Only in
+    the main thread; returns whether the handlers were installed."""
+    clear_stop()
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    for s in HANDLED_SIGNALS:
+        signal.signal(s, _stop_handler)
+    return True
 
 
 @contextlib.contextmanager

@@ -1,21 +1,25 @@
-"""Many runs: a suite of scenarios in parallel over cores, and the seeded-fault (mutant) table."""
+"""Many runs: a suite of scenarios on the project's Dask executor, and the seeded-fault table.
+
+Each run is one task (``batch_size=1``: a run is seconds of work) of :func:`run_item` on a
+:class:`hil.executor.Executor`: a local cluster by default (``jobs`` worker processes), or the
+cluster at ``scheduler``. Entries reach ``on_done`` as the runs end. An interrupt (Ctrl-C,
+SIGTERM, SIGHUP) ends every run in progress the way it ends a single run (record closed,
+summary and report written, device stopped), cancels the runs not started, and is re-raised.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
-import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from hil.devices.profile import load_profile
 from hil.errors import NotApplicableError
+from hil.executor import Executor
 from hil.exitcodes import ExitCode, exit_code_for, exit_code_of_run
-from hil.interrupts import interruption_text, received_signal, shielded, signal_of
+from hil.interrupts import interruption_text, received_signal, stop_requested
 from hil.reports.evidence import write_evidence
 from hil.results import SuiteEntry
 from hil.scenarios import library_names, load_scenario, resolve
@@ -33,7 +37,7 @@ def run_one(path: str, device: str, fault: str | None, out_dir: str | None,
     reqs = scenario.requirements
     # the device as asked for, until it answers with its identity
     unreached = (("spec", device),) + ((("profile", profile),) if profile else ())
-    if received_signal() is not None:  # the suite is stopping: start no new run
+    if received_signal() is not None or stop_requested() is not None:  # stopping: no new run
         return SuiteEntry(scenario.name, fault, "interrupted", (), 0.0, 0.0, "not started",
                           requirements=reqs, device=unreached, out_dir=out_dir)
     try:
@@ -62,19 +66,13 @@ def run_one(path: str, device: str, fault: str | None, out_dir: str | None,
                       tuple(c.sentence for c in failed), out_dir)
 
 
-def _stop_workers(pool: ProcessPoolExecutor, signum: int) -> None:
-    """Pass an interruption on to the runs in progress and wait for their evidence.
+#: One run as a task: (scenario file, device URL, seeded fault, evidence folder, profile file).
+SuiteItem = tuple[str, str, str | None, str | None, str | None]
 
-    The workers are forked with the bench's handlers (hil.interrupts), so the signal ends each
-    run as it ends a single one: record closed, summary and reports written, device stopped.
-    Runs not yet started are cancelled.
-    """
-    with shielded():
-        for child in multiprocessing.active_children():
-            if child.pid is not None:
-                with contextlib.suppress(OSError):
-                    os.kill(child.pid, signum)
-        pool.shutdown(wait=True, cancel_futures=True)
+
+def run_item(item: SuiteItem) -> SuiteEntry:
+    """:func:`run_one` over one :data:`SuiteItem` (the executor's one-argument task)."""
+    return run_one(*item)
 
 
 def suite_exit_code(entries: Sequence[SuiteEntry]) -> ExitCode:
@@ -106,36 +104,50 @@ def run_suite(
     out_dir: Path | None = None,
     on_done: Callable[[SuiteEntry, int, int], None] | None = None,
     profile: Path | None = None,
+    scheduler: str | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> list[SuiteEntry]:
-    """Run every scenario against every firmware variant, ``jobs`` processes at a time; with
-    ``out_dir``, each run's evidence goes to ``out_dir/<variant>/<scenario file stem>`` (the
-    variant is the fault, or ``clean``). ``on_done(entry, done, total)`` hears of each run as it
-    ends."""
-    work = [(str(p), f) for f in faults for p in paths]
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    results: list[SuiteEntry] = []
+    """Run every scenario against every firmware variant on the Dask executor.
 
-    def target(path: str, fault: str | None) -> str | None:
+    ``jobs`` is the local cluster's worker processes (default: one per core); ``scheduler`` a
+    running Dask scheduler's address instead (its workers must import ``hil``, reach the
+    device and, with ``out_dir``, write to that same folder). With ``out_dir``, each run's
+    evidence goes to ``out_dir/<variant>/<scenario file stem>`` (the variant is the fault, or
+    ``clean``). ``on_start(text)`` hears where the runs go (workers, dashboard address) and
+    ``on_done(entry, done, total)`` of each run as it ends. The runs start longest first (by
+    the scenario's simulated duration, so that a long one does not start last and leave the
+    other workers idle); entries come back in the order faults x paths. An interrupt is
+    re-raised once the runs in progress have ended.
+    """
+    def target(path: Path, fault: str | None) -> str | None:
         if out_dir is None:
             return None
-        return str(out_dir / (fault or "clean") / Path(path).stem)
+        return str(out_dir / (fault or "clean") / path.stem)
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_one, p, device, f, target(p, f),
-                               str(profile) if profile else None) for p, f in work]
-        try:
-            for fut in as_completed(futures):
-                entry = fut.result()
-                results.append(entry)
-                if on_done is not None:
-                    on_done(entry, len(results), len(work))
-        except KeyboardInterrupt as exc:
-            _stop_workers(pool, signal_of(exc))
-            raise
-    order = {(str(p), f): i for i, (p, f) in enumerate(work)}
-    by_name = {Path(p).stem: p for p, _ in work}
-    results.sort(key=lambda e: order.get((by_name.get(e.scenario, ""), e.fault), 0))
-    return results
+    items: list[SuiteItem] = [(str(p), device, f, target(p, f), str(profile) if profile else None)
+                              for f in faults for p in paths]
+    if not items:
+        return []
+    seconds = {p: load_scenario(p).duration_s for p in paths}
+    order = sorted(range(len(items)), key=lambda i: -seconds[paths[i % len(paths)]])
+    done = 0
+
+    def arrived(indices: list[int], entries: list[SuiteEntry]) -> None:
+        nonlocal done
+        for entry in entries:
+            done += 1
+            if on_done is not None:
+                on_done(entry, done, len(items))
+
+    with Executor(scheduler, jobs, stop_runs=True) as ex:
+        if on_start is not None:
+            on_start(ex.describe())
+        entries = ex.map_batched(run_item, [items[i] for i in order], batch_size=1,
+                                 on_batch=arrived, name="scenario-run")
+    out: list[SuiteEntry] = [entries[0]] * len(items)
+    for entry, i in zip(entries, order, strict=True):
+        out[i] = entry
+    return out
 
 
 def mutant_table(entries: Sequence[SuiteEntry]) -> dict[str, Any]:
@@ -163,5 +175,5 @@ def write_json(path: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
-__all__ = ["SuiteEntry", "expand", "mutant_table", "run_one", "run_suite", "suite_exit_code",
-           "write_json"]
+__all__ = ["SuiteEntry", "SuiteItem", "expand", "mutant_table", "run_item", "run_one",
+           "run_suite", "suite_exit_code", "write_json"]

@@ -30,7 +30,7 @@ from devicetwin.heart import Activation, Heart, Pace
 from devicetwin.pacemaker import Chamber, MarkerEvent, PacemakerModel
 from devicetwin.pacemaker.sensing import quantize_uv
 from hil.devices.contract import DeviceError, DeviceUnderTest
-from hil.interrupts import interruption_text, signal_of
+from hil.interrupts import interruption_text, raise_if_stop_requested, signal_of
 from hil.session.mapping import pace_for_heart
 from hil.session.recorder import SessionRecorder
 
@@ -160,6 +160,7 @@ class LockstepLoop:
         heart, twin, device = self.heart, self.twin, self.device
         try:
             while self._t_us < end_us:
+                raise_if_stop_requested()  # a run on a Dask worker thread stops here
                 t = self._t_us
                 limit = end_us
                 if self.timeline is not None:

@@ -49,6 +49,7 @@ from firmware_bridge.messages import Stream
 from firmware_bridge.wire import ResetKind
 from hil.devices.contract import DeviceUnderTest
 from hil.errors import HilError
+from hil.interrupts import raise_if_stop_requested
 from hil.session.lockstep import SAMPLE_US, LoopOutput, TimelineHook
 from hil.session.mapping import marker_from_wire, pace_for_heart
 from hil.session.recorder import SessionRecorder
@@ -523,6 +524,7 @@ class RealtimeLoop:
         k = 0
         try:
             while self._sent < total:
+                raise_if_stop_requested()  # a run on a Dask worker thread stops here
                 # prepare the window during the slack before its deadline, with the paces
                 # received so far (later ones reach the heart a window later)
                 c0 = clock()
