@@ -41,6 +41,29 @@ HELLO_TRY_S = 1.2
 EMULATED_TARGETS = {"emulated": "host", "host": "host", "qemu": "qemu"}
 
 
+
+def hello_keeping_boot_reports(client: DeviceClient, reports: list[str]) -> Hello:
+    """HELLO over ``client``; ERROR frames a device sends on its own at boot (a corrupt
+    parameter store, say) are appended to ``reports`` as "code: text" instead of failing it.
+    A device still reporting after four of them fails HELLO with the last."""
+    for _ in range(4):
+        try:
+            return client.connect()
+        except DeviceFaultError as err:
+            report = err.received
+            reports.append(f"{getattr(report, 'code', '?')}: {getattr(report, 'text', report)}")
+    return client.connect()
+
+
+def identity_from_hello(hello: Hello, *, spec: str, url: str, kind: str = "binary",
+                        fault: str | None = None) -> DeviceIdentity:
+    """Who a binary-protocol device says it is (its HELLO), and how the bench reached it."""
+    return DeviceIdentity(
+        spec=spec, url=url, model=hello.model, serial=hello.serial,
+        firmware_version=hello.firmware_version, firmware_hash=bytes(hello.firmware_hash).hex(),
+        protocol_version=hello.protocol_version, max_window_samples=hello.max_window_samples,
+        fault=fault, kind=kind)
+
 class BinaryDevice:
     """An open, identified device: start the emulated firmware if asked, connect, program, tick.
 
@@ -107,24 +130,11 @@ class BinaryDevice:
                 f"device {spec!r} did not answer HELLO as a binary-protocol device ({err}); "
                 f"{what_it_speaks(heard)}", name="device", value=shown(heard),
                 expected="a HELLO frame (docs/protocol.md)") from err
-        self.identity = DeviceIdentity(
-            spec=spec, url=url, model=self.hello.model, serial=self.hello.serial,
-            firmware_version=self.hello.firmware_version,
-            firmware_hash=bytes(self.hello.firmware_hash).hex(),
-            protocol_version=self.hello.protocol_version,
-            max_window_samples=self.hello.max_window_samples, fault=fault,
-        )
+        self.identity = identity_from_hello(self.hello, spec=spec, url=url, fault=fault)
 
     def _hello(self) -> Hello:
         """HELLO, keeping (not failing on) error reports the device sent at boot."""
-        for _ in range(4):
-            try:
-                return self.client.connect()
-            except DeviceFaultError as err:
-                report = err.received
-                self.boot_reports.append(
-                    f"{getattr(report, 'code', '?')}: {getattr(report, 'text', report)}")
-        return self.client.connect()
+        return hello_keeping_boot_reports(self.client, self.boot_reports)
 
     capabilities = Capabilities()
 

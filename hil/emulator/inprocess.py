@@ -36,14 +36,14 @@ import numpy.typing as npt
 from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, PaceFlag, Programming
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
-from firmware_bridge.errors import BridgeError, DeviceFaultError
+from firmware_bridge.errors import BridgeError
 from firmware_bridge.links import Link
 from firmware_bridge.messages import Hello, Interrogation, Nack
 from firmware_bridge.wire import StateCommand, WireChamber, WireKind
+from hil.devices.binary import hello_keeping_boot_reports, identity_from_hello
 from hil.devices.contract import (
     Capabilities,
     DeviceError,
-    DeviceIdentity,
     RealtimeLink,
     not_capable,
 )
@@ -132,26 +132,11 @@ class InProcessDevice:
         #: ERROR frames the firmware sent at boot, as "code: text".
         self.boot_reports: list[str] = []
         self.hello = self._hello()
-        self.identity = DeviceIdentity(
-            spec=SPEC, url=URL, model=self.hello.model, serial=self.hello.serial,
-            firmware_version=self.hello.firmware_version,
-            firmware_hash=bytes(self.hello.firmware_hash).hex(),
-            protocol_version=self.hello.protocol_version,
-            max_window_samples=self.hello.max_window_samples, kind=SPEC,
-        )
+        self.identity = identity_from_hello(self.hello, spec=SPEC, url=URL, kind=SPEC)
 
     def _hello(self) -> Hello:
-        for _ in range(4):
-            try:
-                return self.client.connect()
-            except DeviceFaultError as err:
-                report = err.received
-                self.boot_reports.append(
-                    f"{getattr(report, 'code', '?')}: {getattr(report, 'text', report)}")
-            except BridgeError as err:
-                raise self.explain(err) from err
         try:
-            return self.client.connect()
+            return hello_keeping_boot_reports(self.client, self.boot_reports)
         except BridgeError as err:
             raise self.explain(err) from err
 
