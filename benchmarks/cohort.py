@@ -141,6 +141,14 @@ def dask_figures(items: list[Patient], repeats: int, notes: list[str]
     except ImportError as err:
         notes.append(f"dask_overhead, patient_days_per_hour_2cores: pending (hil.executor: {err})")
         return None, None
+    # the task and its items by reference, from an importable module, as a trial's are
+    # (hil.trials.work): what a script's __main__ defines travels by value with every batch,
+    # its classes and globals rebuilt on the worker each time
+    import importlib
+
+    module = importlib.import_module("cohort")
+    simulate_one = module.simulate_one
+    items = module.patients(len(items), items[0].duration_us, first_seed=items[0].seed)
     plain = [timed(simulate_one, items) for _ in range(repeats)]
     start = time.perf_counter()
     with Executor(workers=1) as ex:
