@@ -17,13 +17,13 @@ It prints median figures of repeated runs and, as its last line, one JSON object
   with two workers (goal >= 3,000);
 
 plus ``*_cpu`` variants of the two one-core figures (simulated time over this process's CPU
-time: what one core does when the machine is shared) and the set-up figures behind them. A
-part whose code is missing is ``null`` with a note in ``notes``. On a shared machine the wall
-figures vary with the load; the medians damp that.
+time: what one core does when the machine is shared) and the set-up figures behind them. On a
+shared machine the wall figures vary with the load; the medians damp that.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import statistics
 import sys
@@ -31,7 +31,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from devicetwin.cohort import simulate_patient
 from devicetwin.pacemaker import Mode, Programming
+from hil.emulator.fastloop import run_patient
+from hil.executor import Executor
 
 US_PER_MIN = 60_000_000
 US_PER_DAY = 86_400_000_000
@@ -68,8 +71,6 @@ def patients(n: int, duration_us: int, first_seed: int = 1) -> list[Patient]:
 def simulate_one(p: Patient) -> float:
     """One patient through ``simulate_patient`` (fast heart); returns its ventricular pacing %
     (a small result, as a cohort task returns)."""
-    from devicetwin.cohort.simulate import simulate_patient
-
     run = simulate_patient(p.condition, p.programming(), p.duration_us, p.seed, heart="fast")
     return float(run.outcomes.ventricular_pacing.paced_percent or 0.0)
 
@@ -77,8 +78,6 @@ def simulate_one(p: Patient) -> float:
 def firmware_one(p: Patient) -> float:
     """One patient on the fast heart closed around the in-process C firmware (outcomes
     included, as for the reference model); its ventricular pacing %."""
-    from hil.emulator.fastloop import run_patient
-
     run = run_patient(p.condition, p.programming(), p.duration_us, p.seed)
     return float(run.outcomes.ventricular_pacing.paced_percent or 0.0)
 
@@ -112,40 +111,11 @@ def realtime_factor(fn: Any, items: list[Patient], repeats: int, label: str
     return med, med_cpu
 
 
-def engine_only_factor(repeats: int) -> float:
-    """Fallback without ``simulate_patient``: the reference model alone on a synthetic stream
-    (benchmarks/pacemaker.py's scripted Holter detections), fed one event at a time."""
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-    from pacemaker import scripted_detections  # benchmarks/pacemaker.py
-
-    from devicetwin.pacemaker import PacemakerModel
-
-    dets = scripted_detections(2.0)
-    walls = []
-    for _ in range(repeats):
-        model = PacemakerModel(Programming.nominal(Mode.DDD))
-        start = time.perf_counter()
-        for t, ch in dets:
-            model.detect(t, ch)
-            model.advance_to(t)
-            model.next_pace_due_us()
-        walls.append(time.perf_counter() - start)
-    return 7200.0 / statistics.median(walls)
-
-
-def dask_figures(items: list[Patient], repeats: int, notes: list[str]
-                 ) -> tuple[float | None, float | None]:
-    """(dask_overhead, patient_days_per_hour_2cores), or Nones with a note."""
-    try:
-        from hil.executor import Executor
-    except ImportError as err:
-        notes.append(f"dask_overhead, patient_days_per_hour_2cores: pending (hil.executor: {err})")
-        return None, None
+def dask_figures(items: list[Patient], repeats: int) -> tuple[float, float]:
+    """(dask_overhead, patient_days_per_hour_2cores)."""
     # the task and its items by reference, from an importable module, as a trial's are
     # (hil.trials.work): what a script's __main__ defines travels by value with every batch,
     # its classes and globals rebuilt on the worker each time
-    import importlib
-
     module = importlib.import_module("cohort")
     simulate_one = module.simulate_one
     items = module.patients(len(items), items[0].duration_us, first_seed=items[0].seed)
@@ -184,40 +154,19 @@ def main(argv: list[str]) -> None:
     mix = patients(len(MIX), duration_us)
     notes: list[str] = []
     figures: dict[str, Any] = {}
-    try:
-        import devicetwin.cohort.simulate  # noqa: F401
-        have_simulate = True
-    except ImportError as err:
-        have_simulate = False
-        notes.append(f"fast_heart_realtime_factor: devicetwin.cohort.simulate missing ({err}); "
-                     "measured the reference model alone on a synthetic event stream")
-    if have_simulate:
-        fast, fast_cpu = realtime_factor(simulate_one, mix, repeats,
-                                         "fast heart + reference model")
-        figures["fast_heart_realtime_factor"] = round(fast)
-        figures["fast_heart_realtime_factor_cpu"] = round(fast_cpu)
-    else:
-        fast = engine_only_factor(repeats)
-        print(f"reference model alone (event level, synthetic stream): {fast:,.0f}x real time")
-        figures["fast_heart_realtime_factor"] = round(fast)
-    try:
-        firmware, firmware_cpu = realtime_factor(
-            firmware_one, mix, repeats, "fast heart + C firmware in-process (lock-step)")
-        figures["firmware_loop_realtime_factor"] = round(firmware)
-        figures["firmware_loop_realtime_factor_cpu"] = round(firmware_cpu)
-        notes.append("firmware loop: electrograms rendered from triangle templates (P 2 mV, "
-                     "R 8 mV) at the fast heart's senses")
-    except ImportError as err:
-        figures["firmware_loop_realtime_factor"] = None
-        notes.append(f"firmware_loop_realtime_factor: pending ({err})")
-    if have_simulate:
-        batch = patients(DASK_PATIENTS, duration_us, first_seed=100)
-        overhead, per_hour = dask_figures(batch, repeats, notes)
-    else:
-        overhead = per_hour = None
-        notes.append("dask figures: pending (they run simulate_patient)")
-    figures["dask_overhead"] = None if overhead is None else round(overhead, 3)
-    figures["patient_days_per_hour_2cores"] = None if per_hour is None else round(per_hour)
+    fast, fast_cpu = realtime_factor(simulate_one, mix, repeats, "fast heart + reference model")
+    figures["fast_heart_realtime_factor"] = round(fast)
+    figures["fast_heart_realtime_factor_cpu"] = round(fast_cpu)
+    firmware, firmware_cpu = realtime_factor(
+        firmware_one, mix, repeats, "fast heart + C firmware in-process (lock-step)")
+    figures["firmware_loop_realtime_factor"] = round(firmware)
+    figures["firmware_loop_realtime_factor_cpu"] = round(firmware_cpu)
+    notes.append("firmware loop: electrograms rendered from triangle templates (P 2 mV, "
+                 "R 8 mV) at the fast heart's senses")
+    overhead, per_hour = dask_figures(patients(DASK_PATIENTS, duration_us, first_seed=100),
+                                      repeats)
+    figures["dask_overhead"] = round(overhead, 3)
+    figures["patient_days_per_hour_2cores"] = round(per_hour)
     figures["minutes_per_patient"] = minutes
     figures["repeats"] = repeats
     figures["notes"] = notes

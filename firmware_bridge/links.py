@@ -24,6 +24,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pyvisa
+import serial
+from pyvisa import constants
+from pyvisa.errors import VisaIOError
+
 from firmware_bridge.errors import LinkError, LinkTimeoutError
 
 VISA_PREFIXES = ("ASRL", "TCPIP", "GPIB", "USB", "VXI")
@@ -174,8 +179,6 @@ class SerialLink(Link):
         super().__init__(url, timeout_s)
 
     def _open(self) -> None:
-        import serial
-
         self._port = serial.serial_for_url(self.url, baudrate=self.baudrate,
                                            timeout=self.timeout_s)
         self._port_timeout = self.timeout_s
@@ -283,9 +286,6 @@ class VisaLink(Link):
         super().__init__(url, timeout_s)
 
     def _open(self) -> None:
-        import pyvisa
-        from pyvisa import constants
-
         self._rm = pyvisa.ResourceManager("@py")
         inst = self._rm.open_resource(self.url)
         inst.timeout = max(1, round(self.timeout_s * 1000))
@@ -309,9 +309,6 @@ class VisaLink(Link):
         self._inst.write_raw(data)
 
     def _read(self, timeout_s: float, max_bytes: int) -> bytes:
-        from pyvisa import constants
-        from pyvisa.errors import VisaIOError
-
         self._inst.timeout = max(1, round(timeout_s * 1000))
         try:
             data: bytes = self._inst.read_raw(max_bytes)

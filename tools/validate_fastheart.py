@@ -57,6 +57,9 @@ from devicetwin.heart import PRESETS, Condition, Heart, Pace
 from devicetwin.heart.events import Activation, Origin
 from devicetwin.pacemaker import Mode, Programming
 from devicetwin.pacemaker.markers import Chamber
+from hil.scenarios.loader import LIBRARY_DIR, load_scenario
+from hil.session.mapping import programming_from
+from hil.session.timeline import heart_changes
 
 AV_TOL_MS = 5.0
 VA_TOL_MS = 5.0
@@ -216,10 +219,6 @@ def event_level_scenarios() -> list[tuple[str, Condition, Programming, int, int,
     duration us, seed, condition changes). Heart actions of the timeline become condition
     changes (``hil.session.timeline.heart_changes``); scenarios with device actions, noise or
     start-up states are left out."""
-    from hil.scenarios.loader import LIBRARY_DIR, load_scenario
-    from hil.session.mapping import programming_from
-    from hil.session.timeline import heart_changes
-
     out = []
     for path in sorted(LIBRARY_DIR.glob("*.toml")):
         sc = load_scenario(path)

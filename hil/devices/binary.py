@@ -64,7 +64,48 @@ def identity_from_hello(hello: Hello, *, spec: str, url: str, kind: str = "binar
         protocol_version=hello.protocol_version, max_window_samples=hello.max_window_samples,
         fault=fault, kind=kind)
 
-class BinaryDevice:
+
+class ProtocolControl:
+    """The binary protocol's control requests over ``self.client`` (PROGRAM, INTERROGATE,
+    magnet), each failure explained by the device kind's own :meth:`explain`: what the
+    binary kind and the in-process kind share."""
+
+    client: DeviceClient
+
+    def explain(self, err: BaseException) -> HilError:
+        raise NotImplementedError
+
+    def program(self, programming: Programming) -> Programming:
+        """Send the whole programming (authenticated); raises if the device refuses it."""
+        try:
+            self.client.program(dict(wire_parameters(programming)))
+        except BridgeError as err:
+            raise self.explain(err) from err
+        return programming
+
+    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
+        """Send a PROGRAM of wire values as given (no validation here): None when the device
+        accepted it, else its NACK. For checking that a device refuses invalid programmings."""
+        try:
+            return self.client.try_program(params)
+        except BridgeError as err:
+            raise self.explain(err) from err
+
+    def interrogate(self) -> Interrogation:
+        """The device's state, active mode and permanent programming."""
+        try:
+            return self.client.interrogate()
+        except BridgeError as err:
+            raise self.explain(err) from err
+
+    def set_magnet(self, on: bool) -> None:
+        """MAGNET_ON / MAGNET_OFF."""
+        try:
+            self.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
+        except BridgeError as err:
+            raise self.explain(err) from err
+
+class BinaryDevice(ProtocolControl):
     """An open, identified device: start the emulated firmware if asked, connect, program, tick.
 
     Parameters
@@ -142,45 +183,12 @@ class BinaryDevice:
         """The client itself streams (STREAM / EVENTS / TELEMETRY / RESET)."""
         return self.client
 
-    def set_magnet(self, on: bool) -> None:
-        """MAGNET_ON / MAGNET_OFF."""
-        try:
-            self.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
-        except BridgeError as err:
-            raise self.explain(err) from err
-
     def explain(self, err: BaseException) -> HilError:
         if self._emulated is not None:
             diagnosed: HilError = self._emulated.diagnose(err)
             return diagnosed
         return DeviceError(f"device {self.spec!r}: {err}", name="device", value=self.spec,
                            expected="a responsive device")
-
-    def program(self, programming: Programming) -> Programming:
-        """Send the whole programming (authenticated); raises if the device refuses it."""
-        try:
-            params: dict[str | int, int] = {
-                k: v for k, v in wire_parameters(programming).items()
-            }
-            self.client.program(params)
-        except BridgeError as err:
-            raise self.explain(err) from err
-        return programming
-
-    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
-        """Send a PROGRAM of wire values as given (no validation here): None when the device
-        accepted it, else its NACK. For checking that a device refuses invalid programmings."""
-        try:
-            return self.client.try_program(params)
-        except BridgeError as err:
-            raise self.explain(err) from err
-
-    def interrogate(self) -> Interrogation:
-        """The device's state, active mode and permanent programming."""
-        try:
-            return self.client.interrogate()
-        except BridgeError as err:
-            raise self.explain(err) from err
 
     def tick(
         self,

@@ -27,20 +27,23 @@ of the in-process HAL serves every instance: use each device from one thread at 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
 
-from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, PaceFlag, Programming
+from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, PaceFlag
 from firmware_bridge import DeviceClient
 from firmware_bridge.auth import DEV_KEY
 from firmware_bridge.errors import BridgeError
 from firmware_bridge.links import Link
-from firmware_bridge.messages import Hello, Interrogation, Nack
-from firmware_bridge.wire import StateCommand, WireChamber, WireKind
-from hil.devices.binary import hello_keeping_boot_reports, identity_from_hello
+from firmware_bridge.messages import Hello
+from firmware_bridge.wire import WireChamber, WireKind
+from hil.devices.binary import (
+    ProtocolControl,
+    hello_keeping_boot_reports,
+    identity_from_hello,
+)
 from hil.devices.contract import (
     Capabilities,
     DeviceError,
@@ -50,7 +53,6 @@ from hil.devices.contract import (
 from hil.devices.registry import DeviceOptions
 from hil.emulator import _inprocess
 from hil.errors import ConfigError, HilError
-from hil.session.mapping import wire_parameters
 
 #: The device spec and link URL of the in-process device.
 SPEC = "inprocess"
@@ -108,7 +110,7 @@ class InProcessLink(Link):
         return out
 
 
-class InProcessDevice:
+class InProcessDevice(ProtocolControl):
     """The reference firmware as an in-process device (:class:`~hil.devices.DeviceUnderTest`).
 
     Parameters
@@ -146,35 +148,6 @@ class InProcessDevice:
         return int(self.core.time_us)
 
     # -- control (protocol frames through the firmware's own handlers)
-    def program(self, programming: Programming) -> Programming:
-        """Send the whole programming (authenticated); raises if the firmware refuses it."""
-        try:
-            self.client.program(dict(wire_parameters(programming)))
-        except BridgeError as err:
-            raise self.explain(err) from err
-        return programming
-
-    def program_raw(self, params: Mapping[str, int]) -> Nack | None:
-        """A PROGRAM of wire values as given: None when accepted, else the firmware's NACK."""
-        try:
-            return self.client.try_program(params)
-        except BridgeError as err:
-            raise self.explain(err) from err
-
-    def interrogate(self) -> Interrogation:
-        """The device's state, active mode and permanent programming."""
-        try:
-            return self.client.interrogate()
-        except BridgeError as err:
-            raise self.explain(err) from err
-
-    def set_magnet(self, on: bool) -> None:
-        """MAGNET_ON / MAGNET_OFF."""
-        try:
-            self.client.set_state(StateCommand.MAGNET_ON if on else StateCommand.MAGNET_OFF)
-        except BridgeError as err:
-            raise self.explain(err) from err
-
     # -- lock-step samples (no wire)
     def tick_raw(self, t0_us: int, atrial_uv: npt.NDArray[np.int16],
                  ventricular_uv: npt.NDArray[np.int16],
