@@ -54,15 +54,16 @@ C_HEADERS: Mapping[str, tuple[Path, ...]] = {
 }
 
 
-def firmware_identity(module: str) -> list[tuple[str, str]]:
+def firmware_identity(module: str, target: str = "inprocess clean") -> list[tuple[str, str]]:
     """The firmware's HELLO hash for a module that links the firmware: SHA-256 over its C
-    sources and headers and the target name, as the firmware Makefile computes it per target."""
+    sources and headers and the target name (``inprocess <FAULT>`` for a seeded fault's copy,
+    ``hil.emulator.variants``), as the firmware Makefile computes it per target."""
     if module != "hil.emulator._inprocess":
         return []
     digest = hashlib.sha256()
     for path in (*C_SOURCES[module], *C_HEADERS[module]):
         digest.update((HERE / path).read_bytes())
-    digest.update(b"inprocess clean")
+    digest.update(target.encode())
     return [("FW_SOURCE_SHA256", f'"{digest.hexdigest()}"')]
 
 

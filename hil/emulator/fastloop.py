@@ -225,16 +225,18 @@ class FirmwareLoop:
 
 
 def run_patient(condition: Condition | str, programming: Programming, duration_us: int,
-                seed: int = 0, templates: SenseTemplates | None = None) -> PatientRun:
+                seed: int = 0, templates: SenseTemplates | None = None,
+                fault: str | None = None) -> PatientRun:
     """One virtual patient on the fast heart with the C firmware as the device: the firmware
     arm of a trial, in the form ``devicetwin.cohort.simulate_patient`` returns for the
     reference model (the heart's ground truth, the firmware's markers, the outcome measures).
 
     ``duration_us`` is the simulated time (> 0): the firmware processes the samples up to the
-    one before it, the heart's record is kept to it.
+    one before it, the heart's record is kept to it. ``fault`` runs a seeded-fault variant of
+    the firmware (:mod:`hil.emulator.variants`) instead of the clean one.
     """
     heart = FastHeart(condition, seed)
-    with InProcessDevice() as device:
+    with InProcessDevice(fault=fault) as device:
         device.program(programming)
         result = FirmwareLoop(heart, device, templates).run(duration_us - SAMPLE_US)
     markers = tuple(result.markers())

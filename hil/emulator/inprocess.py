@@ -19,15 +19,17 @@ Usage::
         dev.program(Programming.nominal(Mode.DDD))
         markers, consumed = dev.tick(0, atrial_uv, ventricular_uv, activity_milli_g)
 
-The device kind is ``inprocess`` (``open_device``); only the clean firmware is linked (seeded
-faults need the host or QEMU targets) and it runs lock-step only. The process-wide UART buffer
-of the in-process HAL serves every instance: use each device from one thread at a time.
+The device kind is ``inprocess`` (``open_device``); it runs lock-step only. The clean firmware is
+linked when the project is built; a seeded fault (``fault=``, ``--fault``) runs its own copy of
+the extension, built on first use (:mod:`hil.emulator.variants`). The process-wide UART buffer
+of the in-process HAL serves every instance of one variant: use each device from one thread at
+a time.
 """
 
 from __future__ import annotations
 
 import time
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +54,8 @@ from hil.devices.contract import (
 )
 from hil.devices.registry import DeviceOptions
 from hil.emulator import _inprocess
+from hil.emulator.faults import fault_names
+from hil.emulator.variants import firmware_module
 from hil.errors import ConfigError, HilError
 
 #: The device spec and link URL of the in-process device.
@@ -84,8 +88,10 @@ class InProcessLink(Link):
     """A byte link to a :class:`~hil.emulator._inprocess.FirmwareCore`: a write runs the
     firmware on the bytes at once; a read returns what it answered (``b""`` when nothing)."""
 
-    def __init__(self, core: _inprocess.FirmwareCore, timeout_s: float = 1.0) -> None:
+    def __init__(self, core: _inprocess.FirmwareCore, timeout_s: float = 1.0,
+                 firmware: ModuleType = _inprocess) -> None:
         self.core = core
+        self._firmware = firmware  # the extension ``core`` comes from (its UART buffer)
         self._pending = bytearray()
         super().__init__(URL, timeout_s)  # opens the link
 
@@ -97,7 +103,7 @@ class InProcessLink(Link):
 
     def _write(self, data: bytes) -> None:
         self.core.rx(bytes(data))
-        self._pending += _inprocess.take_output()
+        self._pending += self._firmware.take_output()
 
     def _read(self, timeout_s: float, max_bytes: int) -> bytes:
         if not self._pending:
@@ -121,20 +127,27 @@ class InProcessDevice(ProtocolControl):
     timeout_s:
         How long the client waits for an answer to a control request (the firmware answers
         within the request; a timeout means it did not answer at all).
+    fault:
+        A seeded fault (:func:`hil.emulator.faults.fault_names`): run that variant of the
+        firmware instead of the clean one.
     """
 
     capabilities = Capabilities(realtime=False)
 
-    def __init__(self, *, corrupt_store: bool = False, timeout_s: float = 1.0) -> None:
+    def __init__(self, *, corrupt_store: bool = False, timeout_s: float = 1.0,
+                 fault: str | None = None) -> None:
         self.spec = SPEC
-        self.core = _inprocess.FirmwareCore(corrupt_store)
-        self.link = InProcessLink(self.core, timeout_s)
+        self.fault = fault
+        self.firmware = firmware_module(fault)
+        self.core = self.firmware.FirmwareCore(corrupt_store)
+        self.link = InProcessLink(self.core, timeout_s, self.firmware)
         self.client = DeviceClient(self.link, key=DEV_KEY, timeout_s=timeout_s, retries=0,
                                    auto_reconnect=False)
         #: ERROR frames the firmware sent at boot, as "code: text".
         self.boot_reports: list[str] = []
         self.hello = self._hello()
-        self.identity = identity_from_hello(self.hello, spec=SPEC, url=URL, kind=SPEC)
+        self.identity = identity_from_hello(self.hello, spec=SPEC, url=URL, kind=SPEC,
+                                            fault=fault)
 
     def _hello(self) -> Hello:
         try:
@@ -184,14 +197,14 @@ class InProcessDevice(ProtocolControl):
         """A control request that failed, as the bench's error (with the firmware's console)."""
         if isinstance(err, HilError):
             return err
-        console = _inprocess.console_output().strip()
+        console = self.firmware.console_output().strip()
         tail = f"; console: {console[-300:]}" if console else ""
         return DeviceError(f"in-process device: {err}{tail}", name="device", value=SPEC,
                            expected="a responsive device")
 
     def console_output(self) -> str:
         """What the firmware printed (shared by every in-process device of this process)."""
-        return str(_inprocess.console_output())
+        return str(self.firmware.console_output())
 
     def close(self) -> None:
         """Nothing to stop: the firmware's state goes with this object."""
@@ -218,10 +231,10 @@ def open_device(target: str, options: DeviceOptions) -> InProcessDevice:
     if target not in ("", "emulated", SPEC):
         raise ConfigError(f"in-process device target {target!r}", name="device", value=target,
                           expected="inprocess+emulated", source="--device")
-    if options.fault is not None:
-        raise ConfigError(
-            f"fault {options.fault!r}: the in-process device links only the clean firmware",
-            name="fault", value=options.fault, expected="no fault (use device emulated for "
-            "seeded faults)", source="--fault")
     return InProcessDevice(corrupt_store=options.corrupt_store,
-                           timeout_s=min(options.timeout_s, 1.0))
+                           timeout_s=min(options.timeout_s, 1.0), fault=options.fault)
+
+
+def seeded_faults() -> list[str]:
+    """The seeded-fault variants the in-process device can run (``--fault``)."""
+    return list(fault_names())

@@ -158,7 +158,7 @@ def _arms(spec: TrialSpec, summary: TrialSummary) -> str:
         params = ", ".join(f"{k} = {v}" for k, v in arm.parameters.items()) or "nominal"
         wb = {True: "yes", False: "no (sudden 2:1)", None: "-"}[t.wenckebach]
         rows.append(f"<tr><td>{_e(arm.name)}{' (baseline)' if arm.name == spec.baseline else ''}"
-                    f"</td><td>{_e(arm.device)}</td><td>{_e(t.mode)}</td><td>{_e(params)}</td>"
+                    f"</td><td>{_e(arm.device_label)}</td><td>{_e(t.mode)}</td><td>{_e(params)}</td>"
                     f"<td>{t.av_delay_ms}</td><td>{t.pvarp_ms}</td><td>{t.upper_rate_ppm}</td>"
                     f"<td>{t.tarp_ms if t.tarp_ms is not None else '-'}</td>"
                     f"<td>{_num(t.two_to_one_bpm)}</td><td>{wb}</td></tr>")

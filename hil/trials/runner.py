@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from devicetwin.population import sample_patients
+from hil.emulator.variants import firmware_module, variant_path
 from hil.executor import Executor
 from hil.trials.report import write_report
 from hil.trials.spec import TrialSpec
@@ -66,6 +67,10 @@ def run_trial(spec: TrialSpec, out_dir: Path, executor: Executor, *,
         if on_progress is not None:
             on_progress(base + k, total)
 
+    for fault in sorted({it.fault for it in items if it.fault is not None}):
+        if not variant_path(fault).exists():  # build it once here, not on every worker
+            say(f"building the firmware with seeded fault {fault} (first use, ~20 s)")
+        firmware_module(fault)
     progress(0, len(items))  # where this run starts
 
     def write(_indices: list[int], rows: list[dict[str, Any]]) -> None:

@@ -17,9 +17,15 @@
 
     [[arms]]
     name = "nominal_ddd"
-    device = "reference"           # the reference pacemaker model (firmware: a later step)
+    device = "reference"           # the reference pacemaker model; "firmware": the C firmware
     mode = "DDD"
     parameters = { fixed_av_delay_ms = 150 }
+
+    [[arms]]
+    name = "pmt_fault"
+    device = "firmware"            # the reference firmware in-process, sensing electrograms
+    fault = "PMT_NOT_TERMINATED"   # a seeded-fault variant of it (hil/firmware/src/fw_faults.h)
+    mode = "DDD"
 
     [[comparisons]]                # a published result the report sets the trial against
     endpoint = "ventricular_paced_percent"
@@ -46,13 +52,20 @@ from devicetwin.outcomes import OUTCOME_NAMES
 from devicetwin.pacemaker.programming import Programming
 from devicetwin.population import ID_COLUMNS, Population, load_population
 from devicetwin.population.distributions import is_numeric
+from hil.emulator.faults import fault_names
 from hil.errors import ConfigError
 from hil.scenarios.toml_reader import FieldPath, TomlReader, read_toml
 
 #: Where the reference trials and populations live.
 LIBRARY_DIR = Path(__file__).with_name("library")
-#: The device kinds an arm may name (firmware variants through the device contract: later).
-DEVICE_KINDS: tuple[str, ...] = ("reference",)
+#: The device kinds an arm may name: ``reference``, the reference pacemaker model at event level
+#: (``devicetwin.cohort.simulate_patient``); ``firmware``, the reference C firmware linked into
+#: the worker (``hil.emulator.fastloop.run_patient``: it senses electrograms rendered from the
+#: heart through its own front end), clean or, with ``fault``, a seeded-fault variant.
+DEVICE_KINDS: tuple[str, ...] = ("reference", "firmware")
+#: The device kinds that take a seeded fault, and the hearts they run with.
+FAULT_DEVICES: tuple[str, ...] = ("firmware",)
+FIRMWARE_HEARTS: tuple[str, ...] = ("fast",)
 #: The patient models a trial may use: the event-level heart, or the cell-network heart (~75x
 #: real time) to cross-check a small trial.
 HEARTS: tuple[str, ...] = COHORT_HEARTS
@@ -61,20 +74,27 @@ STATISTICS: tuple[str, ...] = ("median", "mean")
 _TOP = ("name", "description", "population", "patients", "seed", "duration_s", "heart",
         "baseline", "endpoints", "statistic", "endpoint_statistics", "strata", "arms",
         "comparisons", "confidence", "bootstrap_resamples")
-_ARM = ("name", "description", "device", "mode", "parameters")
+_ARM = ("name", "description", "device", "fault", "mode", "parameters")
 _COMPARISON = ("endpoint", "statistic", "source", "published", "expect_min", "expect_max",
                "note")
 
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm: a device kind and its programming (plain values, validated)."""
+    """One arm: a device kind (a seeded-fault variant of the firmware, with ``fault``) and its
+    programming (plain values, validated)."""
 
     name: str
     device: str
     mode: str
     parameters: Mapping[str, Any]
     description: str = ""
+    fault: str | None = None
+
+    @property
+    def device_label(self) -> str:
+        """The device as the report names it: the kind, and the seeded fault if any."""
+        return f"{self.device} ({self.fault})" if self.fault else self.device
 
     def programming(self) -> Programming:
         """The arm's programming (validated when the trial was read)."""
@@ -210,7 +230,7 @@ def trial_from_text(text: str, path: Path) -> TrialSpec:
                      "heart", HEARTS)
     statistic = r.choice(("statistic",), r.get(data, ("statistic",), str, "median or mean",
                                                "median"), "statistic", STATISTICS)
-    arms = _arms(r, data)
+    arms = _arms(r, data, heart)
     arm_names = [a.name for a in arms]
     baseline = r.get(data, ("baseline",), str, "an arm name", arm_names[0])
     r.choice(("baseline",), baseline, "arm", arm_names)
@@ -277,7 +297,7 @@ def _names(r: TomlReader, data: Mapping[str, Any], key: str, known: tuple[str, .
     return tuple(out)
 
 
-def _arms(r: TomlReader, data: Mapping[str, Any]) -> tuple[Arm, ...]:
+def _arms(r: TomlReader, data: Mapping[str, Any], heart: str) -> tuple[Arm, ...]:
     raw = r.get(data, ("arms",), list, "an array of [[arms]] tables", required=True)
     if len(raw) < 2:
         raise r.fail(("arms",), f"a trial needs at least two arms, found {len(raw)}", len(raw),
@@ -295,10 +315,22 @@ def _arms(r: TomlReader, data: Mapping[str, Any]) -> tuple[Arm, ...]:
         device = r.choice((*base, "device"),
                           r.get(table, (*base, "device"), str, "a device kind", "reference"),
                           "device kind", DEVICE_KINDS)
+        if device in FAULT_DEVICES and heart not in FIRMWARE_HEARTS:
+            raise r.fail((*base, "device"), f"a {device} arm runs on the event-level heart "
+                         f"(heart = {FIRMWARE_HEARTS[0]!r}), not heart = {heart!r}", device,
+                         f"heart = {FIRMWARE_HEARTS[0]!r} with {device} arms, or "
+                         "device = \"reference\"")
+        fault = r.get(table, (*base, "fault"), str, "a seeded fault name", None)
+        if fault is not None:
+            if device not in FAULT_DEVICES:
+                raise r.fail((*base, "fault"), f"a seeded fault needs device = "
+                             f"{FAULT_DEVICES[0]!r}, not {device!r}", fault,
+                             f"device = {FAULT_DEVICES[0]!r} with fault")
+            r.choice((*base, "fault"), fault, "seeded fault", fault_names())
         mode = r.get(table, (*base, "mode"), str, "a pacing mode", "DDD")
         params = r.get(table, (*base, "parameters"), dict, "a table of parameters", {})
         arm = Arm(name, device, mode, dict(params),
-                  r.get(table, (*base, "description"), str, "a string", ""))
+                  r.get(table, (*base, "description"), str, "a string", ""), fault)
         try:
             arm.programming()
         except DeviceTwinError as err:

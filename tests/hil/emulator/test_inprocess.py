@@ -208,9 +208,9 @@ def test_samples_of_the_wrong_type_are_refused() -> None:
         dev.tick(0, f, z, z)  # type: ignore[arg-type]
 
 
-def test_registry_entry_refuses_faults_and_other_targets() -> None:
-    with pytest.raises(ConfigError, match="clean firmware"):
-        open_device("emulated", DeviceOptions(fault="PVARP_SHORT_20MS"))
+def test_registry_entry_runs_seeded_faults_and_refuses_other_targets() -> None:
+    with open_device("emulated", DeviceOptions(fault="PVARP_SHORT_20MS")) as faulty:
+        assert faulty.identity.fault == "PVARP_SHORT_20MS"
     with pytest.raises(ConfigError, match="'socket://x'"):
         open_device("socket://x", DeviceOptions())
     with open_device("emulated", DeviceOptions()) as dev:

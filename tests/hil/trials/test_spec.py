@@ -86,7 +86,7 @@ def test_values_out_of_range_and_shapes(tmp_path: Path) -> None:
     _fails(tmp_path, GOOD.replace('strata = ["retrograde"]', 'strata = ["av_delay_ms"]'),
            "continuous")
     _fails(tmp_path, GOOD.replace('mode = "DDD"\n[[arms]]',
-                                  'mode = "DDD"\ndevice = "firmware"\n[[arms]]'),
-           "unknown device kind 'firmware'")
+                                  'mode = "DDD"\ndevice = "hardware"\n[[arms]]'),
+           "unknown device kind 'hardware'")
     _fails(tmp_path, GOOD.replace(f'population = "{POP}"', 'population = "nowhere"'),
            "t.toml:2:", "no population file")
