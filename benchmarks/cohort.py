@@ -119,20 +119,24 @@ def dask_figures(items: list[Patient], repeats: int) -> tuple[float, float]:
     module = importlib.import_module("cohort")
     simulate_one = module.simulate_one
     items = module.patients(len(items), items[0].duration_us, first_seed=items[0].seed)
-    plain = [timed(simulate_one, items) for _ in range(repeats)]
+    # plain loop and executor alternate, one pair per repeat, and the overhead is the median
+    # of the pairs' ratios: a shared machine's load drifts over a minute, and timing every plain
+    # run before every Dask run would charge the drift to one side
     start = time.perf_counter()
     with Executor(workers=1) as ex:
         startup = time.perf_counter() - start
         ex.map_batched(simulate_one, items[:1])  # workers import the packages once
-        one = []
+        plain: list[float] = []
+        one: list[float] = []
         for _ in range(repeats):
+            plain.append(timed(simulate_one, items))
             t0 = time.perf_counter()
             ex.map_batched(simulate_one, items)
             one.append(time.perf_counter() - t0)
-    overhead = statistics.median(one) / statistics.median(plain)
+    overhead = statistics.median(d / p for d, p in zip(one, plain, strict=True))
     print(f"dask: 1 worker, {len(items)} patients: median {statistics.median(one):.2f} s vs "
-          f"plain loop {statistics.median(plain):.2f} s -> overhead {overhead:.3f} "
-          f"(cluster start-up {startup:.1f} s, not counted)")
+          f"plain loop {statistics.median(plain):.2f} s -> overhead {overhead:.3f} (median of "
+          f"{repeats} paired ratios; cluster start-up {startup:.1f} s, not counted)")
     days = sum(p.duration_us for p in items) / US_PER_DAY
     with Executor(workers=2) as ex:
         ex.map_batched(simulate_one, items[:2], batch_size=1)

@@ -106,7 +106,8 @@ def audit_facts(result: RunResult, started: datetime | None) -> list[tuple[str, 
         ("scenario", f"{sc.name} ({sc.source})" if sc.source else sc.name),
         (f"scenario SHA-256 ({'of the file' if of == 'file' else 'of its content'})", digest),
         ("requirements", ", ".join(sc.requirements)),
-        ("patient", sc.condition + (f" with {overrides}" if overrides else "")),
+        ("patient", (f"{sc.patient_twin}: " if sc.patient_twin else "") + sc.condition
+         + (f" with {overrides}" if overrides else "")),
         ("seeds", f"heart {sc.seed}"),
         ("duration", f"{sc.duration_us / 1e6:g} s programmed, {result.loop.end_us / 1e6:g} s "
                      f"run{cut}"),

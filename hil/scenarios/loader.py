@@ -22,7 +22,7 @@ from devicetwin.heart import PRESETS, Condition
 from devicetwin.outcomes import OUTCOME_NAMES, OutcomeLimit
 from devicetwin.pacemaker import PARAMETERS, Programming
 from devicetwin.pacemaker.programming import parse_mode, values_from_plain
-from devicetwin.twin import TwinError, condition_changes, load_twin
+from devicetwin.twin import Twin, TwinError, condition_changes, load_twin
 from devicetwin.twin.twinfile import TWIN_BASE_PRESET
 from hil.devices.contract import DEVICE_FEATURES
 from hil.scenarios.model import (
@@ -92,12 +92,15 @@ def _condition(r: TomlReader, base: Condition, changes: Mapping[str, Any], at: F
         raise r.twin_error(err, at, places) from None
 
 
-def _patient(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], Condition]:
+def _patient(r: TomlReader, doc: Mapping[str, Any]
+             ) -> tuple[str, dict[str, Any], Condition, str | None]:
     patient = r.get(doc, ("patient",), dict, "a [patient] table", required=True)
     r.keys(patient, ("patient",), _PATIENT_KEYS)
     twin = _twin(r, patient)
+    label = None
     if twin is not None:
-        name, base, start = TWIN_BASE_PRESET, condition_changes(twin), twin
+        label = f"twin {twin.twin_id} ({patient['twin']})"
+        name, base, start = TWIN_BASE_PRESET, condition_changes(twin.condition), twin.condition
     else:
         name = r.get(patient, ("patient", "condition"), str, "a heart condition name",
                      required=True)
@@ -107,11 +110,11 @@ def _patient(r: TomlReader, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any]
     r.keys(overrides, ("patient", "overrides"), _CONDITION_FIELDS)
     places = {k: ("patient", "overrides", k) for k in overrides}
     cond = _condition(r, start, overrides, ("patient", "overrides"), places)
-    return name, {**base, **overrides}, cond
+    return name, {**base, **overrides}, cond, label
 
 
-def _twin(r: TomlReader, patient: Mapping[str, Any]) -> Condition | None:
-    """``[patient] twin = "file"``: the twin's condition (a path relative to the scenario)."""
+def _twin(r: TomlReader, patient: Mapping[str, Any]) -> Twin | None:
+    """``[patient] twin = "file"``: the twin (a path relative to the scenario)."""
     text = r.get(patient, ("patient", "twin"), str, "a twin file path", None)
     if text is None:
         return None
@@ -122,7 +125,7 @@ def _twin(r: TomlReader, patient: Mapping[str, Any]) -> Condition | None:
     if not path.is_absolute() and not r.file.startswith("<"):
         path = Path(r.file).parent / path
     try:
-        return load_twin(path).condition
+        return load_twin(path)
     except TwinError as err:
         raise r.fail(("patient", "twin"), str(err), text, "a twin file "
                      "(devicetwin twin calibrate)") from None
@@ -285,7 +288,7 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
                      "an integer seed >= 0")
     tolerance_ms = r.number(doc, ("tolerance_ms",), "a tolerance in ms, 0 to 100", 8.0,
                             low=0, high=100)
-    condition, overrides, patient = _patient(r, doc)
+    condition, overrides, patient, twin_label = _patient(r, doc)
     mode, parameters, must_refuse, device_start = _programming(r, doc)
     timeline = _timeline(r, doc, duration_s, patient)
     expect = _expectations(r, doc)
@@ -295,7 +298,7 @@ def parse_scenario(text: str, file: str = "<string>", checks: tuple[Check, ...] 
         condition_overrides=overrides, mode=mode, parameters=parameters,
         timeline=timeline, expect=expect, tolerance_ms=tolerance_ms,
         device_start=device_start, must_refuse=must_refuse, needs=_needs(r, doc),
-        source=None if file.startswith("<") else Path(file),
+        source=None if file.startswith("<") else Path(file), patient_twin=twin_label,
     )
     for check in checks:
         try:

@@ -146,6 +146,9 @@ class Scenario:
     needs: tuple[str, ...] = ()
     tolerance_ms: float = 8.0
     source: Path | None = None
+    #: ``[patient] twin``: the twin's id and file, when the patient is a calibrated twin
+    #: (``condition`` is then the base preset and ``condition_overrides`` the twin's values).
+    patient_twin: str | None = None
 
     @property
     def duration_s(self) -> float:

@@ -8,9 +8,10 @@ import pytest
 
 from devicetwin.heart import PRESETS
 from devicetwin.twin import Provenance, Twin, save_twin
+from hil.reports.header import audit_facts
 from hil.scenarios import load_scenario
 from hil.scenarios.toml_reader import ScenarioError
-from hil.session.runner import build_heart
+from hil.session.runner import build_heart, run_scenario
 
 PROV = Provenance("csv", {"csv": "b" * 64}, None, "per-import", (), "0.1.0")
 SCENARIO = """name = "twin_patient"
@@ -37,6 +38,11 @@ def test_scenario_runs_the_twin(tmp_path: Path) -> None:
     assert cond.av_conduction == "blocked" and cond.retrograde
     assert cond.va_conduction_ms == 300.0 and cond.sinus_rate_bpm == 64.0
     assert cond.name == "twin-7"
+    # the run's evidence names the twin, not only the preset it is expressed on
+    assert scenario.patient_twin == "twin twin-7 (twins/p.twin.json)"
+    result = run_scenario(scenario, "inprocess+emulated")
+    facts = dict(audit_facts(result, None))
+    assert facts["patient"].startswith("twin twin-7 (twins/p.twin.json): ")
 
 
 def test_overrides_apply_on_top_of_the_twin(tmp_path: Path) -> None:
