@@ -56,6 +56,10 @@ cdef extern from "fb_protocol.h" nogil:
         uint8_t count
         fb_event_t events[48]
 
+    enum:
+        FB_MAX_EVENTS
+        FB_EVENTS_STOPPED_AT_PACE
+
     # Only the members used here; `body` is the C union of all message bodies.
     cdef union fb_body_t:
         fb_window_t window

@@ -12,6 +12,14 @@ but for any number of samples and without encoding a frame, with the GIL release
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
+# the codec's event record and its limits: one declaration, the codec's (fb_protocol.h)
+from firmware_bridge._fastcodec cimport (
+    FB_EVENTS_STOPPED_AT_PACE,
+    FB_MAX_EVENTS,
+    fb_event_t,
+    fb_events_t,
+)
+
 import numpy as np
 
 
@@ -25,23 +33,6 @@ cdef extern from "fw_pacing.h":
                          int16_t activity_mg) noexcept nogil
 
 
-cdef extern from "fb_protocol.h":
-    ctypedef struct fb_event_t:
-        uint64_t t_us
-        uint8_t chamber
-        uint8_t kind
-        uint8_t flags
-        uint16_t amplitude_mv
-        uint16_t width_us
-    ctypedef struct fb_events_t:
-        uint64_t t0_us
-        uint16_t consumed
-        uint8_t flags
-        uint8_t count
-        fb_event_t events[48]
-    enum:
-        FB_MAX_EVENTS
-        FB_EVENTS_STOPPED_AT_PACE
 
 
 cdef extern from "fw_device.h":

@@ -67,7 +67,8 @@ def variant_path(fault: str) -> Path:
             (FIRMWARE_DIR / "hal" / "inprocess").glob("*")) + [PYX, SETUP_PY]:
         if path.exists():
             digest.update(path.name.encode() + path.read_bytes())
-    for path in sorted((PROJECT_DIR / "firmware_bridge" / "c").glob("fb_*")):
+    for path in [*sorted((PROJECT_DIR / "firmware_bridge" / "c").glob("fb_*")),
+                 PROJECT_DIR / "firmware_bridge" / "_fastcodec.pxd"]:
         digest.update(path.name.encode() + path.read_bytes())
     digest.update(f"{fault} {sys.version} {sysconfig.get_config_var('EXT_SUFFIX')}".encode())
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
