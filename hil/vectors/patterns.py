@@ -94,26 +94,7 @@ def _wenckebach(o: Mapping[str, float], duration_us: int, _: Programming) -> lis
 def _pvcs(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
     """Sinus with conducted beats; every ``every``-th beat the A is replaced by a PVC: a V
     detection ``coupling_ms`` after the previous V with no A before it."""
-    out: list[Stimulus] = []
-    cycle = 60_000.0 / o["rate_bpm"]
-    t = o["start_ms"]
-    beat = 0
-    last_v: float | None = None
-    while _ms(t) <= duration_us:
-        beat += 1
-        if beat % int(o["every"]) == 0 and last_v is not None:
-            pvc = last_v + o["coupling_ms"]
-            if _ms(pvc) <= duration_us:
-                out.append(Stimulus(_ms(pvc), Chamber.V))
-            last_v = pvc
-            t = pvc + cycle  # compensatory pause
-            continue
-        out.append(Stimulus(_ms(t), Chamber.A))
-        if _ms(t + o["av_ms"]) <= duration_us:
-            out.append(Stimulus(_ms(t + o["av_ms"]), Chamber.V))
-        last_v = t + o["av_ms"]
-        t += cycle
-    return out
+    return probes.sinus_with_pvcs(o, duration_us)
 
 
 def _random(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:

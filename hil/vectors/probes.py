@@ -104,9 +104,12 @@ def safety(o: Mapping[str, float], duration_us: int, p: Programming) -> list[Sti
     return follow(p, duration_us, off, react)
 
 
-def pvc_retro(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
-    """Conducted sinus; every ``every``-th beat a PVC ``coupling_ms`` after the previous V and a
-    retrograde P ``va_ms`` after the PVC, then the sinus resumes a cycle after the PVC."""
+def sinus_with_pvcs(o: Mapping[str, float], duration_us: int,
+                    va_ms: float | None = None) -> list[Stimulus]:
+    """Conducted sinus (A, then V ``av_ms`` later, at ``rate_bpm`` from ``start_ms``); every
+    ``every``-th beat the A is replaced by a PVC ``coupling_ms`` after the previous V, followed by
+    a retrograde P ``va_ms`` after it when ``va_ms`` is given; the sinus resumes a cycle after
+    the PVC (compensatory pause). The ``pvcs`` rhythm and the ``pvc_retro`` probe."""
     out: list[Stimulus] = []
     cycle = 60_000.0 / o["rate_bpm"]
     t = o["start_ms"]
@@ -116,7 +119,9 @@ def pvc_retro(o: Mapping[str, float], duration_us: int, _: Programming) -> list[
         beat += 1
         if beat % int(o["every"]) == 0 and last_v is not None:
             pvc = last_v + o["coupling_ms"]
-            out += [Stimulus(_ms(pvc), Chamber.V), Stimulus(_ms(pvc + o["va_ms"]), Chamber.A)]
+            out.append(Stimulus(_ms(pvc), Chamber.V))
+            if va_ms is not None:
+                out.append(Stimulus(_ms(pvc + va_ms), Chamber.A))
             last_v = pvc
             t = pvc + cycle
             continue
@@ -124,6 +129,12 @@ def pvc_retro(o: Mapping[str, float], duration_us: int, _: Programming) -> list[
         last_v = t + o["av_ms"]
         t += cycle
     return [s for s in out if s.t_us <= duration_us]
+
+
+def pvc_retro(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
+    """Conducted sinus; every ``every``-th beat a PVC ``coupling_ms`` after the previous V and a
+    retrograde P ``va_ms`` after the PVC, then the sinus resumes a cycle after the PVC."""
+    return sinus_with_pvcs(o, duration_us, o["va_ms"])
 
 
 def pp_sweep(o: Mapping[str, float], duration_us: int, _: Programming) -> list[Stimulus]:
