@@ -1,4 +1,5 @@
-"""``devicetwin twin calibrate``: a twin file from a recording of the calibration protocol.
+"""``devicetwin twin calibrate``: a twin file from a recording of the calibration protocol, or
+from a session recorded under one programming.
 
 The input is one of:
 
@@ -6,8 +7,12 @@ The input is one of:
   :func:`devicetwin.twin.calibration_protocol.recording_protocol` with its programming and
   markers;
 - an imported session (``twin import``'s folder or ``session.json``) recorded under the
-  protocol, its segments back to back from time 0 (``--protocol-session`` says so: a session
-  under one programming does not show what calibration needs, docs/twin.md);
+  protocol, its segments back to back from time 0 (``--protocol-session`` says so);
+- an imported session recorded under ONE programming (an interrogation, a bench run at the
+  patient's programming): calibrated by :mod:`devicetwin.twin.calibration_session` under the
+  session's own programming (a bench record's manifest gives it) or the one ``--mode`` and
+  ``--set NAME=VALUE`` give (the same options as ``twin recommend``); what that programming
+  cannot show stays at the prior, and the twin file says which parameters the data informed;
 - ``preset:NAME`` or a condition file (``.toml``/``.json``): a synthetic patient, recorded first
   through the protocol on the cell-network heart (``--recording-out`` keeps that recording).
 
@@ -31,6 +36,8 @@ import numpy as np
 
 from devicetwin import __version__
 from devicetwin.heart.conditions import Condition, get_condition, load_condition
+from devicetwin.pacemaker.parameters import PARAMETERS
+from devicetwin.pacemaker.programming import Programming, value_to_plain
 from devicetwin.twin import Posterior, Provenance, Twin, TwinError, save_twin
 from devicetwin.twin.calibration import (
     BINARY_PRIORS,
@@ -51,16 +58,22 @@ from devicetwin.twin.calibration_protocol import (
     recording_protocol,
     recording_to_dict,
 )
+from devicetwin.twin.calibration_session import (
+    SessionCalibration,
+    calibrate_session,
+    session_summary_names,
+)
 from devicetwin.twin.calibration_summaries import summary_names
 from devicetwin.twin.observed import BEHAVIOUR_UNITS, observed_behaviour
 from devicetwin.twin.session import RecordedSession
 from hil.errors import ConfigError
 from hil.executor import Executor, check_scheduler
 from hil.exitcodes import ExitCode
+from hil.twin.recommend_cmd import programming_from_options
 from hil.twin.store import load_session
 
-HELP = ("calibrate a twin from a recording of the calibration protocol (simulation-based "
-        "inference over the fast heart)")
+HELP = ("calibrate a twin from a recording of the calibration protocol or a session under one "
+        "programming (simulation-based inference over the fast heart)")
 #: Simulated protocol length relative to the recording's, for calibration.
 DEFAULT_SCALE = 0.5
 #: ABC-SMC sizes by budget name. Generation 0 (``first_batch`` prior draws) is the cached prior
@@ -129,6 +142,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocol-session", action="store_true",
                         help="the session was recorded under the calibration protocol, its "
                              "segments back to back")
+    parser.add_argument("--mode", default=None,
+                        help="a session under one programming: its mode, when the session does "
+                             "not state it (nominal values unless --set)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a session under one programming: a parameter of its programming "
+                             "(repeatable; on top of the session's own unless --mode)")
     parser.add_argument("--recording-out", type=Path, default=None,
                         help="with a synthetic patient: where to keep its protocol recording")
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="standard",
@@ -278,8 +297,132 @@ def executor_mapper(ex: Executor) -> Mapper:
     return mapper
 
 
+def is_session_source(spec: str) -> bool:
+    """True when ``spec`` names an imported session (a folder, or a ``devicetwin-session``
+    JSON file)."""
+    path = Path(spec)
+    return not spec.startswith("preset:") and (
+        path.is_dir() or (path.is_file() and _format_of(path) == "devicetwin-session"))
+
+
+def plain_programming(programming: Programming) -> dict[str, Any]:
+    """``{"mode", "parameters"}`` in plain units, every parameter (the twin's ``programming``)."""
+    return {"mode": programming.mode.value,
+            "parameters": {n: value_to_plain(programming.value(n)) for n in PARAMETERS
+                           if n != "mode"}}
+
+
+def session_programming(args: argparse.Namespace, session: RecordedSession) -> Programming:
+    """The programming a session was recorded under: ``--mode``/``--set`` on top of the
+    session's own (a bench record's manifest), which must exist when ``--mode`` is absent."""
+    return programming_from_options(args.mode, args.set, session.programming,
+                                    default_mode=None)
+
+
+def twin_from_session(cal: SessionCalibration, session: RecordedSession,
+                      twin_id: str) -> Twin:
+    """The twin file's content from a session under one programming: the point condition, the
+    posterior (its method names what the session informed and what stayed at the prior), the
+    observed and predicted behaviour, the programming, the calibration's figures."""
+    post = cal.posterior
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(post.weights), size=TWIN_SAMPLES, p=post.weights)
+    names = (*(p.name for p in post.continuous_priors), "retrograde")
+    retro = post.binary[:, [p.name for p in post.binary_priors].index("retrograde")]
+    samples = np.column_stack((post.continuous[rows], retro[rows].astype(np.float64)))
+    values: dict[str, list[float]] = {k: [] for k in BEHAVIOUR_UNITS}
+    for k, cond in enumerate(cal.posterior_samples(PREDICTED_DRAWS, seed=1)):
+        markers = fast_segment(cond, cal.programming, session.duration_us, 90_000 + k)
+        for name, v in observed_behaviour(markers, session.duration_us).items():
+            if v is not None:
+                values[name].append(v)
+    predicted = {k: (statistics.median(v) if v else None) for k, v in values.items()}
+    informed = ", ".join(cal.informed) or "none"
+    prior_only = ", ".join(cal.prior_only) or "none"
+    method = (f"ABC-SMC over the fast heart under the session's one programming "
+              f"({cal.programming.mode.value}; devicetwin.twin.calibration_session), "
+              f"{post.simulations} simulations; informed by the session (90 % interval under "
+              f"half the prior's): {informed}; at or near the prior (the session cannot show "
+              f"them): {prior_only}; retrograde as 0/1")
+    return Twin(
+        twin_id=twin_id, condition=cal.condition, provenance=session.provenance,
+        observed=observed_behaviour(session.markers, session.duration_us), predicted=predicted,
+        posterior=Posterior(tuple(names), samples, method),
+        programming=plain_programming(cal.programming),
+        analysis={"calibration": cal.to_dict()})
+
+
+def run_session(args: argparse.Namespace) -> int:
+    """Calibrate from a session under one programming and write the twin file."""
+    spec = str(args.source)
+    scheduler = None if args.scheduler == "local" else check_scheduler(args.scheduler)
+    settings = abc_settings(args.budget)
+    try:
+        session, _ = load_session(Path(spec))
+    except ConfigError as err:
+        raise ConfigError(f"cannot calibrate it: {err} (expected a session folder or "
+                          "session.json written by 'devicetwin twin import', recorded under one "
+                          "programming, or under the calibration protocol with "
+                          "--protocol-session)", name=err.name, value=err.value,
+                          expected=err.expected, source=spec) from None
+    programming = session_programming(args, session)
+    twin_id = "twin-" + _sha(json.dumps([session.session_id, plain_programming(programming)],
+                                        default=str).encode())[:12]
+    print(f"session {session.session_id}: {session.duration_s:.1f} s, {len(session.markers)} "
+          f"device marker(s), calibrated under {programming.mode.value} "
+          f"(what this programming cannot show stays at the prior)", flush=True)
+
+    def progress(gen: int, tol: float) -> None:
+        print(f"generation {gen + 1}/{settings.generations}: tolerance {tol:.3f}", flush=True)
+
+    with Executor(scheduler, args.workers) as ex:
+        mapper = None if scheduler == "synchronous" else executor_mapper(ex)
+        try:
+            cal = calibrate_session(session.markers, session.duration_us, programming,
+                                    fast_segment, settings=settings, scale=DEFAULT_SCALE,
+                                    seed=args.seed, mapper=mapper, progress=progress)
+        except TwinError as err:
+            raise ConfigError(str(err), name=err.name, value=err.value, expected=err.expected,
+                              source=spec) from None
+    path = save_twin(twin_from_session(cal, session, twin_id), args.out)
+    print(f"{'parameter':20s} {'median':>9s} {'90 % interval':>22s} {'spread/prior':>12s}")
+    for e in cal.estimates:
+        info = cal.info(e.name)
+        print(f"{e.name:20s} {e.median:9.3g} {e.low90:10.3g} - {e.high90:9.3g} "
+              f"{info.ratio:12.2f}{'' if info.informed else '  (prior)'}")
+    for name, p in cal.probabilities.items():
+        info = cal.info(name)
+        print(f"P({name}) = {p:.3f}{'' if info.informed else '  (prior)'}")
+    print(f"informed by the session: {', '.join(cal.informed) or 'none'}")
+    print(f"at or near the prior: {', '.join(cal.prior_only) or 'none'}")
+    odd = [c.name for c in cal.checks if not c.consistent]
+    print(f"posterior predictive check: {len(cal.checks) - len(odd)}/{len(cal.checks)} "
+          "summaries within the central 98 % of the predictions"
+          + (f" (not: {', '.join(odd)})" if odd else ""))
+    print(f"calibrated in {cal.elapsed_s:.1f} s ({cal.posterior.simulations} simulations of "
+          f"{cal.simulated_us / 1e6:.1f} s each)")
+    print(f"wrote {path}")
+    if args.json:
+        print(json.dumps({"twin": str(path), "elapsed_s": round(cal.elapsed_s, 2),
+                          "programming": plain_programming(programming),
+                          "estimates": {e.name: e.to_dict() for e in cal.estimates},
+                          "probabilities": dict(cal.probabilities),
+                          "informed": list(cal.informed), "prior_only": list(cal.prior_only),
+                          "summaries": list(session_summary_names()),
+                          "inconsistent_summaries": odd}, default=str))
+    return ExitCode.PASSED
+
+
 def run(args: argparse.Namespace) -> int:
     """Calibrate and write the twin file."""
+    session_source = is_session_source(str(args.source))
+    if session_source and not args.protocol_session:
+        return run_session(args)
+    if args.mode is not None or args.set:
+        raise ConfigError("--mode/--set give the programming of a session recorded under one "
+                          "programming; a protocol recording or synthetic patient carries its "
+                          "own", name="mode", value=args.mode or args.set,
+                          expected="no --mode/--set here", source="--mode/--set")
     scheduler = None if args.scheduler == "local" else check_scheduler(args.scheduler)
     settings = abc_settings(args.budget)
     recording, provenance = read_source(args)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,23 +84,42 @@ def _value(text: str) -> Any:
     return int(number) if number.is_integer() and "." not in text else number
 
 
-def current_programming(args: argparse.Namespace, twin: Twin) -> Programming:
-    """The current programming from ``--mode``/``--set``, else the twin's, else nominal DDD."""
+def programming_from_options(mode: str | None, sets: Sequence[str],
+                             plain: Mapping[str, Any] | None,
+                             default_mode: str | None = "DDD") -> Programming:
+    """A programming from ``--mode`` and ``--set NAME=VALUE`` items on top of ``plain``
+    (``{"mode", "parameters"}`` in plain units, e.g. a twin's or a session's programming).
+
+    ``--mode`` starts from that mode's nominal values (``plain``'s parameters are dropped);
+    without it ``plain``'s mode and parameters are the base, else ``default_mode``'s nominal
+    values. :class:`ConfigError` (exit 2) names a bad item or value; with no mode anywhere and
+    ``default_mode`` None it says to pass ``--mode``.
+    """
     values: dict[str, Any] = {}
-    for item in args.set:
+    for item in sets:
         name, sep, raw = item.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             raise ConfigError(f"--set {item!r} is not NAME=VALUE", name="set", value=item,
                               expected="NAME=VALUE, e.g. pvarp_ms=250", source="--set")
         values[name.strip()] = _value(raw)
-    plain = twin.programming or {}
-    mode = args.mode or plain.get("mode") or "DDD"
-    base = {} if args.mode else dict(plain.get("parameters") or {})
+    base_plain = plain or {}
+    chosen = mode or base_plain.get("mode") or default_mode
+    if chosen is None:
+        raise ConfigError("no programming: the source does not state it; pass --mode (and "
+                          "--set NAME=VALUE for each parameter that is not nominal)",
+                          name="mode", value=None, expected="--mode MODE, e.g. --mode DDD",
+                          source="--mode")
+    base = {} if mode else dict(base_plain.get("parameters") or {})
     try:
-        return Programming.from_plain(mode, {**base, **values})
+        return Programming.from_plain(chosen, {**base, **values})
     except ProgrammingError as err:
         raise ConfigError(str(err), name=err.name, value=err.value, expected=err.expected,
                           source="--mode/--set") from None
+
+
+def current_programming(args: argparse.Namespace, twin: Twin) -> Programming:
+    """The current programming from ``--mode``/``--set``, else the twin's, else nominal DDD."""
+    return programming_from_options(args.mode, args.set, twin.programming)
 
 
 def _outcome_values(c: Candidate) -> dict[str, float | None]:
@@ -160,6 +180,14 @@ def prove(twin_path: Path, rec: Recommendation, out_dir: Path, duration_s: float
         evidence[f"{label}: pmt_episodes"] = vals["pmt_episodes"]
         evidence[f"{label}: pmt_burden"] = vals["pmt_burden"]
         evidence[f"{label}: conformance"] = result.verdict
+        # the evidence files, relative to the proof folder: the scenario, the WFDB record
+        # (device markers 'dev', the cell heart's truth 'heart') and the bench's summary
+        evidence[f"{label}: scenario"] = path.name
+        for key, suffix in (("record", ".hea"), ("summary", ".json")):
+            found = sorted(p for p in result.artefacts.values() if p.suffix == suffix)
+            if found:
+                rel = found[0].with_suffix("") if suffix == ".hea" else found[0]
+                evidence[f"{label}: {key}"] = f"{label}/{rel.name}"
     return evidence
 
 
