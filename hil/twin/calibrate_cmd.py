@@ -59,6 +59,7 @@ from devicetwin.twin.calibration_protocol import (
     recording_to_dict,
 )
 from devicetwin.twin.calibration_session import (
+    Information,
     SessionCalibration,
     calibrate_session,
     session_summary_names,
@@ -385,20 +386,9 @@ def run_session(args: argparse.Namespace) -> int:
             raise ConfigError(str(err), name=err.name, value=err.value, expected=err.expected,
                               source=spec) from None
     path = save_twin(twin_from_session(cal, session, twin_id), args.out)
-    print(f"{'parameter':20s} {'median':>9s} {'90 % interval':>22s} {'spread/prior':>12s}")
-    for e in cal.estimates:
-        info = cal.info(e.name)
-        print(f"{e.name:20s} {e.median:9.3g} {e.low90:10.3g} - {e.high90:9.3g} "
-              f"{info.ratio:12.2f}{'' if info.informed else '  (prior)'}")
-    for name, p in cal.probabilities.items():
-        info = cal.info(name)
-        print(f"P({name}) = {p:.3f}{'' if info.informed else '  (prior)'}")
+    odd = print_estimates(cal, cal.info)
     print(f"informed by the session: {', '.join(cal.informed) or 'none'}")
     print(f"at or near the prior: {', '.join(cal.prior_only) or 'none'}")
-    odd = [c.name for c in cal.checks if not c.consistent]
-    print(f"posterior predictive check: {len(cal.checks) - len(odd)}/{len(cal.checks)} "
-          "summaries within the central 98 % of the predictions"
-          + (f" (not: {', '.join(odd)})" if odd else ""))
     print(f"calibrated in {cal.elapsed_s:.1f} s ({cal.posterior.simulations} simulations of "
           f"{cal.simulated_us / 1e6:.1f} s each)")
     print(f"wrote {path}")
@@ -447,15 +437,7 @@ def run(args: argparse.Namespace) -> int:
                               source=str(args.source)) from None
     twin = twin_from_calibration(cal, recording, provenance, twin_id)
     path = save_twin(twin, args.out)
-    print(f"{'parameter':20s} {'median':>9s} {'90 % interval':>22s}")
-    for e in cal.estimates:
-        print(f"{e.name:20s} {e.median:9.3g} {e.low90:10.3g} - {e.high90:9.3g}")
-    for name, p in cal.probabilities.items():
-        print(f"P({name}) = {p:.3f}")
-    odd = [c.name for c in cal.checks if not c.consistent]
-    print(f"posterior predictive check: {len(cal.checks) - len(odd)}/{len(cal.checks)} "
-          "summaries within the central 98 % of the predictions"
-          + (f" (not: {', '.join(odd)})" if odd else ""))
+    odd = print_estimates(cal)
     print(f"calibrated in {cal.elapsed_s:.1f} s after the prior table "
           f"({cal.posterior.simulations} simulations; {cal.elapsed_s + table_s:.1f} s in all)")
     print(f"wrote {path}")
@@ -466,3 +448,27 @@ def run(args: argparse.Namespace) -> int:
                           "probabilities": dict(cal.probabilities),
                           "inconsistent_summaries": odd}))
     return ExitCode.PASSED
+
+
+def print_estimates(cal: Calibration | SessionCalibration,
+                    info: Callable[[str], Information] | None = None) -> list[str]:
+    """Print the estimates, probabilities and predictive check of a calibration (with each
+    parameter's spread over the prior's when ``info`` gives it); return the summaries the
+    check found inconsistent."""
+    print(f"{'parameter':20s} {'median':>9s} {'90 % interval':>22s}"
+          + (f" {'spread/prior':>12s}" if info else ""))
+
+    def flag(name: str) -> str:
+        return "" if info is None or info(name).informed else "  (prior)"
+
+    for e in cal.estimates:
+        ratio = f" {info(e.name).ratio:12.2f}" if info else ""
+        print(f"{e.name:20s} {e.median:9.3g} {e.low90:10.3g} - {e.high90:9.3g}{ratio}"
+              f"{flag(e.name)}")
+    for name, p in cal.probabilities.items():
+        print(f"P({name}) = {p:.3f}{flag(name)}")
+    odd = [c.name for c in cal.checks if not c.consistent]
+    print(f"posterior predictive check: {len(cal.checks) - len(odd)}/{len(cal.checks)} "
+          "summaries within the central 98 % of the predictions"
+          + (f" (not: {', '.join(odd)})" if odd else ""))
+    return odd
