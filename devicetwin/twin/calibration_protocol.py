@@ -6,11 +6,17 @@ is always paced, and the conduction time never shows. So the twin is calibrated 
 interrogation protocol of the kind a follow-up clinic runs (an intrinsic-rhythm check, incremental
 atrial pacing, a retrograde-conduction test), each segment a programming on the PACEMAKER grid:
 
-1. ``intrinsic`` (4 min): DDD at 30 ppm with atrial-based lower-rate timing, AV delay 300 ms,
-   PVARP 150 ms. The sinus node and the AV node are seen unpaced: sinus rate and variability,
-   the PR interval, which P waves conduct (block pattern), ectopic beats. (Ventricular-based
-   timing would pace the atrium of a slow sinus node with a long PR: its escape interval runs
-   from the ventricular sense.)
+1. ``intrinsic`` (4 min): DDI at 30 ppm, PVARP 150 ms, as a clinic checks the underlying
+   rhythm: a mode that cannot track, at the lowest rate the grid allows. The sinus node and the
+   AV node are seen unpaced: sinus rate and variability, the PR interval (up to the ventricular
+   escape, not cut at an AV delay), which P waves conduct (block pattern), ectopic beats. A
+   tracking mode here would let a retrograde P wave after a conducted or escape beat be tracked
+   and start an endless-loop tachycardia whose cycle (AV delay + VA time) hides the sinus rhythm
+   (in DDD at PVARP 150 ms that hid it in about a third of the patients with retrograde
+   conduction). With ventricular-based timing the atrial escape runs 1700 ms from a ventricular
+   event, longer than any sinus cycle after a conducted beat that the priors allow (<= 1500 ms
+   minus the PR), so the atrium is paced only where a retrograde P wave reset a slow sinus node
+   late.
 2. ``atrial_pacing`` (4 x 45 s): DDD with atrial-based lower-rate timing at 90, 110, 130 and
    150 ppm, AV delay 250 ms. The AV time at each rate shows the node's decrement; the share of
    atrial paces it fails to conduct within 250 ms shows its Wenckebach point.
@@ -64,8 +70,11 @@ PACING_RATES_PPM: tuple[int, ...] = (90, 110, 130, 150)
 #: AV delay while pacing the atrium, ms: the longest the grid allows at a 150 ppm upper rate with
 #: PVARP 150 ms (TARP 400 ms = the upper-rate interval).
 PACING_AV_DELAY_MS = 250
-#: AV delay of the intrinsic segment, ms: the grid's longest.
+#: AV delay of the intrinsic segment (after an atrial pace only: DDI does not track), ms: the
+#: grid's longest.
 INTRINSIC_AV_DELAY_MS = 300
+#: Lower rate of the intrinsic segment, ppm: the grid's lowest.
+INTRINSIC_RATE_PPM = 30
 #: Lower rate of the retrograde test, ppm.
 RETROGRADE_RATE_PPM = 110
 #: PVARP of every segment, ms: the grid's shortest, so that atrial senses show as early as the
@@ -74,10 +83,9 @@ PROTOCOL_PVARP_MS = 150
 
 
 def _intrinsic() -> Programming:
-    return Programming.nominal(Mode.DDD, lower_rate_ppm=30, upper_rate_ppm=130,
+    return Programming.nominal(Mode.DDI, lower_rate_ppm=INTRINSIC_RATE_PPM,
                                fixed_av_delay_ms=INTRINSIC_AV_DELAY_MS,
-                               pvarp_ms=PROTOCOL_PVARP_MS,
-                               lower_rate_timing=LowerRateTiming.ATRIAL)
+                               pvarp_ms=PROTOCOL_PVARP_MS)
 
 
 def _atrial_pacing(rate_ppm: int) -> Programming:

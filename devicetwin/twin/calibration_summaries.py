@@ -3,17 +3,24 @@
 Every statistic is read off the device's marker channel of one protocol segment
 (:mod:`devicetwin.twin.calibration_protocol`), the way a clinician reads an interrogation strip:
 
-- ``intrinsic``: sinus cycle (median AS-AS, ms) and its variability (robust coefficient of
-  variation), the PR interval (median AS to the next VS, ms) and its spread (interquartile range,
-  ms), the share of P waves that conduct (the next ventricular event is a sense, not a pace at the
-  300 ms AV delay: block pattern), premature atrial beats per minute (AS-AS shorter than 80 % of
-  the median) and PVC markers per minute;
+- ``intrinsic``: sinus cycle (ms: the median time from an atrial event to the next atrial sense,
+  below) and its variability (robust coefficient of variation), the PR interval (median AS to
+  the next VS, ms) and its spread (interquartile range, ms), the share of P waves that conduct
+  (the next ventricular event is a sense, not an escape pace: block pattern), premature atrial
+  beats per minute (cycles shorter than 80 % of the median) and PVC markers per minute;
 - ``atrial_pacing_<ppm>``: the median atrial-event to VS time (ms) and the share of atrial events
   conducted within the 250 ms AV delay, at each rate (decrement and Wenckebach point);
 - ``retrograde``: the share of ventricular paces followed, before the next ventricular event and
   within 600 ms, by an atrial sense (AS, AR or AT), the median of those intervals (the VA time at
   the device, ms) and their interquartile range (ms): retrograde conduction gives a fixed interval,
   a sinus rhythm dissociated from the paces gives scattered ones.
+
+The sinus cycle: every atrial depolarisation (a sinus P wave, a retrograde one, an atrial pace)
+resets the sinus node, so the time from the last atrial event (AS, AR, AT or AP) to the next
+atrial sense (AS, AR or AT; refractory senses too, so that a PVARP does not select the longer
+cycles) is one sinus cycle, unless a ventricular pace lies between them: a paced beat may
+conduct back to the atria, and the interval then ends at the retrograde P wave (a VA time, not a
+cycle). Intervals ending in an atrial pace are not cycles either.
 
 A statistic without data (no conducted beat, no atrial sense) takes a fixed value outside its
 normal range (``MISSING``), the same in data and simulation, so that "nothing conducted" is
@@ -117,22 +124,33 @@ def _conduction(atrial_us: npt.NDArray[np.int64], v_sense_us: npt.NDArray[np.int
     return delay_ms[ok].astype(np.float64), int(has.sum())
 
 
+def sinus_cycles_ms(markers: Sequence[MarkerEvent]) -> FloatArray:
+    """The sinus cycles of an unpaced stretch, ms: each interval from an atrial event (AS, AR,
+    AT, AP) to the next atrial sense (AS, AR, AT) with no ventricular pace between them (module
+    docstring)."""
+    events = sorted((m.t_us, m.kind is MarkerKind.AP) for m in markers
+                    if m.chamber is Chamber.A and m.kind in (*_A_ANY_SENSE, MarkerKind.AP))
+    if len(events) < 2:
+        return np.zeros(0)
+    t = np.array([e[0] for e in events], dtype=np.int64)
+    paced = np.array([e[1] for e in events], dtype=np.bool_)
+    v_p = _times(markers, (MarkerKind.VP,), Chamber.V)
+    keep = ~paced[1:]
+    if len(v_p):
+        keep &= np.searchsorted(v_p, t[1:], side="left") == np.searchsorted(v_p, t[:-1],
+                                                                             side="right")
+    return (np.diff(t)[keep] / 1000.0).astype(np.float64)
+
+
 def intrinsic_summaries(markers: Sequence[MarkerEvent], duration_us: int) -> list[float]:
     """Sinus, PR, block and ectopy statistics of the intrinsic segment (module docstring)."""
     minutes = duration_us / 60e6
     a_s = _times(markers, _A_SENSES, Chamber.A)
-    a_p = _times(markers, (MarkerKind.AP,), Chamber.A)
     v_s = _times(markers, _V_SENSES, Chamber.V)
-    v_any = np.union1d(v_s, _times(markers, (MarkerKind.VP,), Chamber.V))
+    v_p = _times(markers, (MarkerKind.VP,), Chamber.V)
+    v_any = np.union1d(v_s, v_p)
     pvcs = sum(1 for m in markers if m.kind is MarkerKind.PVC)
-    # AS-AS intervals without an atrial pace between
-    if len(a_s) >= 2:
-        intervals = np.diff(a_s).astype(np.float64) / 1000.0
-        if len(a_p):
-            paced_between = np.searchsorted(a_p, a_s[1:]) != np.searchsorted(a_p, a_s[:-1])
-            intervals = intervals[~paced_between]
-    else:
-        intervals = np.zeros(0)
+    intervals = sinus_cycles_ms(markers)
     cycle = _median(intervals)
     if len(intervals) >= 3 and cycle > 0:
         regular = intervals[(intervals > 0.7 * cycle) & (intervals < 1.3 * cycle)]

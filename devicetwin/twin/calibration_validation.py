@@ -13,22 +13,54 @@ runs under programmings the protocol never used give the replay truths:
   episode occurred.
 
 The twin predicts both by running the same programmings on the fast heart for draws from its
-posterior: the mean ventricular pacing, and PMT when at least half the draws have an episode.
+posterior (:data:`REPLAY_DRAWS`). The draws are the nearest neighbours, among
+:data:`REPLAY_CANDIDATES` times as many posterior draws, of the recording's conduction times
+(:data:`REPLAY_MATCH`: the median PR of the intrinsic segment and the AV time at the slowest
+atrial pacing rate, each simulated at the recording's length): whether a beat conducts within the
+replay's 200 ms AV delay is decided by those times, which the recording measures to about a
+millisecond, while the ABC posterior, matched on all 18 summaries at once, is spread over tens
+of milliseconds (k-nearest-neighbour ABC, Biau, Cerou & Guyader 2015, on the summaries the
+prediction depends on). Then PMT when at least half the draws have an episode, and as the
+ventricular pacing the *median* over the draws, the posterior predictive median. The median, not
+the mean, because the figure scored is the absolute error, and the median of a predictive
+distribution is the point that minimises the expected absolute error under it. The two differ
+where it matters: when the patient's AV time lies near the replay's AV delay the draws split
+into two modes, "conducts" (near 0 % pacing) and "paced" (near 100 %), and the mean lands between
+them, far from either outcome, while the median lies in the mode with more posterior mass (with
+even mass, between the modes' inner edges). The spread of the draws is kept as the prediction's
+uncertainty (5th and 95th percentiles).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from devicetwin.cohort.simulate import simulate_patient
 from devicetwin.heart.conditions import Condition
 from devicetwin.outcomes.measures import Outcomes
 from devicetwin.pacemaker.modes import Mode
 from devicetwin.pacemaker.programming import Programming
-from devicetwin.twin.calibration import Calibration, isclose_rate, truth_of
+from devicetwin.twin.calibration import (
+    Calibration,
+    SegmentSimulator,
+    fast_segment,
+    isclose_rate,
+    truth_of,
+)
+from devicetwin.twin.calibration_protocol import recording_protocol
+from devicetwin.twin.calibration_summaries import (
+    intrinsic_summaries,
+    pacing_summaries,
+    summary_names,
+    summary_resolution,
+)
+from devicetwin.twin.errors import TwinError
 from devicetwin.twin.recommend import challenge_condition
 
 #: Runs a patient: (condition, programming, duration_us, seed) -> outcomes.
@@ -40,8 +72,13 @@ REPLAY_VPACE = Programming.nominal(Mode.DDD, lower_rate_ppm=60, fixed_av_delay_m
 REPLAY_PMT = Programming.nominal(Mode.DDD, pvarp_ms=280, pmt_termination=False)
 #: Length of each replay run, microseconds.
 REPLAY_DURATION_US = 60_000_000
-#: Posterior draws the twin's replay prediction averages.
-REPLAY_DRAWS = 12
+#: Posterior draws the twin's replay prediction runs (each two 60-s runs on the fast heart).
+REPLAY_DRAWS = 40
+#: Posterior draws simulated per replay draw kept (the nearest to :data:`REPLAY_MATCH`).
+REPLAY_CANDIDATES = 5
+#: The summaries a replay draw must reproduce, and the protocol segment each is read from.
+REPLAY_MATCH: tuple[tuple[str, str], ...] = (("pr_ms", "intrinsic"),
+                                             ("paced_av_ms_90", "atrial_pacing_90"))
 
 
 def fast_outcomes(condition: Condition, programming: Programming, duration_us: int,
@@ -80,10 +117,14 @@ def replay_truth(condition: Condition, simulate_cells: OutcomeSimulator, seed: i
 
 @dataclass(frozen=True)
 class ReplayPrediction:
-    """The twin's replay prediction: mean VP % over draws and the share of draws with PMT."""
+    """The twin's replay prediction: the median ventricular pacing (%) over posterior draws,
+    the share of draws with PMT, and the draws' 5th and 95th percentiles of ventricular pacing
+    (%; NaN when not known)."""
 
     ventricular_paced_percent: float
     pmt_probability: float
+    ventricular_paced_low90: float = math.nan
+    ventricular_paced_high90: float = math.nan
 
     @property
     def pmt(self) -> bool:
@@ -91,17 +132,63 @@ class ReplayPrediction:
         return self.pmt_probability >= 0.5
 
 
+def matching_draws(calibration: Calibration, draws: int, seed: int,
+                   simulate_segment: SegmentSimulator) -> list[Condition]:
+    """The ``draws`` posterior draws, among ``REPLAY_CANDIDATES * draws``, whose simulated
+    :data:`REPLAY_MATCH` summaries lie nearest the recording's (distance: the largest
+    difference in units of each summary's resolution; module docstring)."""
+    candidates = calibration.posterior_samples(draws * REPLAY_CANDIDATES, seed)
+    names = summary_names()
+    observed = np.asarray([calibration.observed[names.index(n)] for n, _ in REPLAY_MATCH])
+    resolution = np.asarray([summary_resolution()[names.index(n)] for n, _ in REPLAY_MATCH])
+    segments = {s.name: s for s in recording_protocol()}
+    dist = np.empty(len(candidates))
+    for i, cond in enumerate(candidates):
+        sim = []
+        for k, (name, seg_name) in enumerate(REPLAY_MATCH):
+            seg = segments[seg_name]
+            markers = simulate_segment(cond, seg.programming, seg.duration_us,
+                                       7_000_003 * (seed + 1) + 16 * i + k)
+            values = (intrinsic_summaries(markers, seg.duration_us) if seg_name == "intrinsic"
+                      else pacing_summaries(markers))
+            sim.append(values[0 if name.startswith("paced_av") else 2])
+        dist[i] = float(np.max(np.abs(np.asarray(sim) - observed) / resolution))
+    keep = np.argsort(dist, kind="stable")[:draws]
+    return [candidates[int(i)] for i in keep]
+
+
 def replay_prediction(calibration: Calibration, simulate_fast: OutcomeSimulator,
-                      draws: int = REPLAY_DRAWS, seed: int = 0) -> ReplayPrediction:
-    """Run the replay programmings on the fast heart for posterior draws."""
+                      draws: int = REPLAY_DRAWS, seed: int = 0,
+                      simulate_segment: SegmentSimulator | None = fast_segment
+                      ) -> ReplayPrediction:
+    """Run the replay programmings on the fast heart for ``draws`` posterior draws: the median
+    ventricular pacing and the share of draws with PMT (module docstring). The draws match the
+    recording's conduction times (:func:`matching_draws`) when ``simulate_segment`` is given,
+    else they are plain posterior draws."""
     vps, pmts = [], []
-    for k, cond in enumerate(calibration.posterior_samples(draws, seed)):
+    conds = (calibration.posterior_samples(draws, seed) if simulate_segment is None
+             else matching_draws(calibration, draws, seed, simulate_segment))
+    for k, cond in enumerate(conds):
         vp = simulate_fast(cond, REPLAY_VPACE, REPLAY_DURATION_US, seed * 1000 + k)
         pmt = simulate_fast(challenge_condition(cond, REPLAY_DURATION_US), REPLAY_PMT,
                             REPLAY_DURATION_US, seed * 1000 + k)
         vps.append(float(vp.values()["ventricular_paced_percent"] or 0.0))
         pmts.append(len(pmt.pmt.episodes) > 0)
-    return ReplayPrediction(statistics.fmean(vps), sum(pmts) / len(pmts))
+    return summarise_replay(vps, pmts)
+
+
+def summarise_replay(vp_percents: Sequence[float], pmt_flags: Sequence[bool]
+                     ) -> ReplayPrediction:
+    """The prediction from the draws' ventricular pacing (%) and PMT flags: the median pacing
+    with its 5th-95th percentiles, and the share of draws with PMT (module docstring)."""
+    if not vp_percents or len(vp_percents) != len(pmt_flags):
+        raise TwinError(f"replay draws: {len(vp_percents)} pacing figures and "
+                        f"{len(pmt_flags)} PMT flags; expected as many of each, at least one",
+                        name="draws", value=len(vp_percents),
+                        expected="as many PMT flags as pacing figures, at least one")
+    low, med, high = np.percentile(np.asarray(vp_percents, dtype=np.float64), [5.0, 50.0, 95.0])
+    return ReplayPrediction(float(med), sum(bool(f) for f in pmt_flags) / len(pmt_flags),
+                            float(low), float(high))
 
 
 @dataclass(frozen=True)
@@ -132,6 +219,8 @@ class PatientResult:
                 "replay_truth": self.replay_truth.to_dict(),
                 "replay_predicted": {
                     "ventricular_paced_percent": self.replay.ventricular_paced_percent,
+                    "ventricular_paced_low90": self.replay.ventricular_paced_low90,
+                    "ventricular_paced_high90": self.replay.ventricular_paced_high90,
                     "pmt_probability": self.replay.pmt_probability},
                 "calibrate_s": self.calibrate_s}
 

@@ -4,8 +4,9 @@ Synthetic patients (:mod:`devicetwin.twin.calibration_validation`) are recorded 
 cell-network heart (the ten-minute protocol plus two replay runs, ~10 s of computation each) and
 cached as JSON under ``--cache`` (default ``build/twin-validation``; not in git), one file per
 patient, keyed by the draw seed: a cached patient is used only when its hidden truth is the one
-the priors draw now. Each patient is then calibrated on the fast heart and its replay predicted;
-the figures are printed, and with ``--json`` the last line of output is one JSON object with
+the priors draw now and its segments' names, lengths and programmings are the protocol's.
+Each patient is then calibrated on the fast heart and its replay predicted; the figures are
+printed, and with ``--json`` the last line of output is one JSON object with
 ``av_mae_ms``, ``va_mae_ms``, ``retrograde_accuracy``, ``sinus_rate_error_pct``, ``coverage_90``,
 ``replay_vpace_error_pp``, ``replay_pmt_accuracy`` and ``calibrate_s_median``.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from devicetwin.twin.calibration import (
 )
 from devicetwin.twin.calibration_abc import PriorSample
 from devicetwin.twin.calibration_protocol import (
+    Recording,
+    SegmentRecord,
     recording_from_dict,
     recording_protocol,
     recording_to_dict,
@@ -122,9 +126,17 @@ def _calibrate(item: tuple[dict[str, Any], str, PriorSample]) -> dict[str, Any]:
     return res.to_dict()
 
 
+def _protocol_key(recording: dict[str, Any]) -> list[Any]:
+    """What a cached recording must share with the protocol to be reused: every segment's name,
+    length and programming (a recording made under an older protocol is recorded again)."""
+    return [[s["name"], s["duration_us"], s["programming"]] for s in recording["segments"]]
+
+
 def load_or_record(n: int, seed: int, cache: Path, ex: Executor) -> list[dict[str, Any]]:
     """The ``n`` synthetic patients, recorded on the cell heart where the cache lacks them."""
     patients = draw_patients(n, seed)
+    protocol = _protocol_key(recording_to_dict(Recording(tuple(
+        SegmentRecord(seg, ()) for seg in recording_protocol()))))
     docs: list[dict[str, Any] | None] = []
     todo = []
     for k, cond in enumerate(patients):
@@ -133,7 +145,8 @@ def load_or_record(n: int, seed: int, cache: Path, ex: Executor) -> list[dict[st
         if path.exists():
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
-                if Condition().with_changes(**doc["truth"]) != cond:
+                if (Condition().with_changes(**doc["truth"]) != cond
+                        or _protocol_key(doc["recording"]) != protocol):
                     doc = None
             except (OSError, ValueError, KeyError, TypeError):
                 doc = None
@@ -179,7 +192,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"patient: sinus {t['sinus_rate_bpm']:.1f}/{e['sinus_rate_bpm'][0]:.1f} "
                       f"bpm, AV {t['av_delay_ms']:.0f}/{e['av_delay_ms'][0]:.0f} ms, retro "
                       f"{t['retrograde']}/{row['retrograde_probability']:.2f}, VA "
-                      f"{t['va_conduction_ms']:.0f}/{e['va_conduction_ms'][0]:.0f} ms, "
+                      f"{t['va_conduction_ms']:.0f}/{e['va_conduction_ms'][0]:.0f} ms, VP "
+                      f"{row['replay_truth']['ventricular_paced_percent']:.0f}/"
+                      f"{row['replay_predicted']['ventricular_paced_percent']:.0f} %, "
                       f"{row['calibrate_s']:.1f} s", flush=True)
 
         rows = ex.map_batched(_calibrate, [(d, args.budget, table) for d in docs],
@@ -211,6 +226,8 @@ def _result(row: dict[str, Any]) -> PatientResult:
         replay_truth=ReplayTruth(float(row["replay_truth"]["ventricular_paced_percent"]),
                                  bool(row["replay_truth"]["pmt"])),
         replay=ReplayPrediction(float(pred["ventricular_paced_percent"]),
-                                float(pred["pmt_probability"])),
+                                float(pred["pmt_probability"]),
+                                float(pred.get("ventricular_paced_low90", math.nan)),
+                                float(pred.get("ventricular_paced_high90", math.nan))),
         calibrate_s=float(row["calibrate_s"]))
 

@@ -24,6 +24,7 @@ from devicetwin.twin.calibration_summaries import (
     intrinsic_summaries,
     pacing_summaries,
     retrograde_summaries,
+    sinus_cycles_ms,
     summaries,
     summary_names,
     summary_resolution,
@@ -58,10 +59,49 @@ def test_regular_sinus_with_conduction() -> None:
 
 
 def test_complete_block_shows_no_conduction() -> None:
-    s = intrinsic_summaries(_sinus(1000.0, None, 30), 30_000_000)
+    # DDI at 30 ppm: P waves every 1000 ms, none conducted, the ventricle paced every 2000 ms
+    # dissociated from them (650 ms after every other P). The cycles spanning a pace are left
+    # out (a pace may conduct back); the others are 1000 ms.
+    markers = [_m(100.0 + k * 1000.0, A, MarkerKind.AS) for k in range(30)]
+    markers += [_m(750.0 + k * 2000.0, V, MarkerKind.VP) for k in range(15)]
+    s = intrinsic_summaries(sorted(markers, key=lambda m: m.t_us), 30_000_000)
     assert s[0] == 1000.0
     assert s[2] == MISSING and s[3] == MISSING
     assert s[4] == 0.0
+
+
+def test_sinus_cycles_end_at_atrial_senses_and_skip_paced_ventricles() -> None:
+    # a P wave at 0, 1000, a ventricular pace at 1500 conducting back 200 ms later (AR at 1700,
+    # which resets the sinus node), the next P 1000 ms after it: the cycles are 1000 and 1000
+    # (1000 -> 1700 spans the pace and is not a cycle)
+    markers = [_m(0.0, A, MarkerKind.AS), _m(1000.0, A, MarkerKind.AS),
+               _m(1500.0, V, MarkerKind.VP), _m(1700.0, A, MarkerKind.AR),
+               _m(2700.0, A, MarkerKind.AS)]
+    assert sinus_cycles_ms(markers).tolist() == [1000.0, 1000.0]
+    # an atrial pace starts a cycle but does not end one; a P wave in the PVARP (AR) ends one
+    markers = [_m(0.0, A, MarkerKind.AP), _m(900.0, A, MarkerKind.AR),
+               _m(1800.0, A, MarkerKind.AS), _m(3800.0, A, MarkerKind.AP)]
+    assert sinus_cycles_ms(markers).tolist() == [900.0, 900.0]
+    assert sinus_cycles_ms(markers[:1]).tolist() == []
+
+
+def test_retrograde_p_waves_after_escape_paces_do_not_shift_the_sinus_cycle() -> None:
+    # complete block with retrograde conduction (VA 190 ms) under DDI 30 ppm: the ventricle is
+    # paced every 2000 ms, each pace is followed by a retrograde P that resets the sinus node,
+    # and the sinus node (cycle 1250 ms) fires 1250 ms after every atrial depolarisation. An
+    # AS-to-AS reading gives the pacing interval (2000 ms); the cycle read is the sinus node's.
+    markers: list[MarkerEvent] = []
+    t_a, t_v = 0.0, 400.0
+    while t_v < 120_000.0:
+        while t_a + 1250.0 < t_v:
+            t_a += 1250.0
+            markers.append(_m(t_a, A, MarkerKind.AS))
+        markers += [_m(t_v, V, MarkerKind.VP), _m(t_v + 190.0, A, MarkerKind.AR)]
+        t_a = t_v + 190.0
+        t_v += 2000.0
+    s = intrinsic_summaries(sorted(markers, key=lambda m: m.t_us), 120_000_000)
+    assert s[0] == 1250.0
+    assert s[1] == 0.0
 
 
 def test_premature_atrial_beats_and_pvcs_are_counted_per_minute() -> None:
@@ -142,6 +182,12 @@ def test_protocol_is_ten_minutes_on_the_grid() -> None:
     segs = recording_protocol()
     assert sum(s.duration_us for s in segs) == 600_000_000
     assert all(isinstance(s.programming, Programming) for s in segs)
+    # the intrinsic segment cannot track a P wave (no endless loop can hide the sinus rhythm)
+    # and paces at the grid's lowest rate
+    intrinsic = segs[0].programming
+    assert segs[0].name == "intrinsic"
+    assert not intrinsic.mode.tracking and intrinsic.mode.senses_atrium
+    assert intrinsic.lower_rate_ppm == 30
     with pytest.raises(TwinError, match="scale 0"):
         recording_protocol(0.0)
     with pytest.raises(TwinError, match="no segment 'nope'"):
