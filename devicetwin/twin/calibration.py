@@ -188,8 +188,9 @@ class PredictiveCheck:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A calibrated patient: estimates with uncertainty, the point condition, the checks."""
+class PosteriorFit:
+    """What every calibration gives: estimates with uncertainty, the point condition, the
+    posterior predictive checks and the ABC-SMC particles they came from."""
 
     condition: Condition
     estimates: tuple[Estimate, ...]
@@ -199,7 +200,6 @@ class Calibration:
     posterior: AbcPosterior
     elapsed_s: float
     settings: AbcSettings
-    scale: float
 
     def estimate(self, name: str) -> Estimate:
         """The estimate of ``name``."""
@@ -223,22 +223,35 @@ class Calibration:
                                                                 post.continuous[i], strict=True)},
             {p.name: bool(v) for p, v in zip(post.binary_priors, post.binary[i], strict=True)})
 
+    def posterior_sample_dict(self, most: int = 200) -> dict[str, list[float]]:
+        """The ``most`` heaviest particles as plain data: their weights and each parameter's
+        values (parameter name -> list)."""
+        post = self.posterior
+        order = np.argsort(-post.weights)[:most]
+        return {"weights": post.weights[order].tolist(),
+                **{p.name: post.continuous[order, j].tolist()
+                   for j, p in enumerate(post.continuous_priors)},
+                **{p.name: post.binary[order, j].tolist()
+                   for j, p in enumerate(post.binary_priors)}}
+
+
+@dataclass(frozen=True)
+class Calibration(PosteriorFit):
+    """A patient calibrated from the recording protocol; ``scale`` is the simulated protocol's
+    length relative to the recording's."""
+
+    scale: float
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready): estimates, probabilities, checks, run figures and a
         thinned posterior sample (parameter name -> list of values, with weights)."""
         post = self.posterior
-        order = np.argsort(-post.weights)[:200]
         return {
             "estimates": {e.name: e.to_dict() for e in self.estimates},
             "probabilities": dict(self.probabilities),
             "observed_summaries": dict(zip(summary_names(), self.observed, strict=True)),
             "predictive_checks": {c.name: c.to_dict() for c in self.checks},
-            "posterior_sample": {
-                "weights": post.weights[order].tolist(),
-                **{p.name: post.continuous[order, j].tolist()
-                   for j, p in enumerate(post.continuous_priors)},
-                **{p.name: post.binary[order, j].tolist()
-                   for j, p in enumerate(post.binary_priors)}},
+            "posterior_sample": self.posterior_sample_dict(),
             "method": {"algorithm": "ABC-SMC (PMC-ABC, quantile tolerance) + local-linear "
                                     "regression adjustment",
                        "simulations": post.simulations, "population": self.settings.population,

@@ -46,7 +46,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,7 @@ from devicetwin.twin.calibration import (
     BINARY_PRIORS,
     CONTINUOUS_PRIORS,
     Estimate,
+    PosteriorFit,
     PredictiveCheck,
     SegmentSimulator,
     fast_segment,
@@ -76,6 +77,7 @@ from devicetwin.twin.calibration_summaries import (
     MISSING,
     intrinsic_summaries,
     pacing_summaries,
+    resolution_of,
     retrograde_summaries,
 )
 from devicetwin.twin.errors import TwinError
@@ -106,15 +108,7 @@ def session_summary_resolution() -> tuple[float, ...]:
     """The smallest difference worth a unit of distance, per statistic (same order as
     :func:`session_summary_names`): 5 ms for times, 0.5/min for rates, 0.005 for the coefficient
     of variation, 0.05 for shares (the protocol summaries' floors)."""
-    def floor(name: str) -> float:
-        if name.endswith("_ms"):
-            return 5.0
-        if name.endswith("_per_min"):
-            return 0.5
-        if name == "sinus_cv":
-            return 0.005
-        return 0.05
-    return tuple(floor(n) for n in session_summary_names())
+    return tuple(resolution_of(n) for n in session_summary_names())
 
 
 def _count(markers: Sequence[MarkerEvent], chamber: Chamber,
@@ -243,7 +237,7 @@ def information(post: AbcPosterior) -> tuple[Information, ...]:
 
 
 @dataclass(frozen=True)
-class SessionCalibration:
+class SessionCalibration(PosteriorFit):
     """A patient calibrated from a session under one programming.
 
     Attributes
@@ -268,25 +262,9 @@ class SessionCalibration:
         Length of each candidate's simulation, microseconds.
     """
 
-    condition: Condition
-    estimates: tuple[Estimate, ...]
-    probabilities: Mapping[str, float]
     information: tuple[Information, ...]
-    observed: tuple[float, ...]
-    checks: tuple[PredictiveCheck, ...]
-    posterior: AbcPosterior
     programming: Programming
     simulated_us: int
-    elapsed_s: float
-    settings: AbcSettings
-
-    def estimate(self, name: str) -> Estimate:
-        """The estimate of ``name``."""
-        for e in self.estimates:
-            if e.name == name:
-                return e
-        raise TwinError(f"no estimate of {name!r}", name="parameter", value=name,
-                        expected=str([e.name for e in self.estimates]))
 
     def info(self, name: str) -> Information:
         """The :class:`Information` of ``name``."""
@@ -306,25 +284,10 @@ class SessionCalibration:
         """The parameters the session could not show (still at or near their prior)."""
         return tuple(i.name for i in self.information if not i.informed)
 
-    def posterior_samples(self, n: int, seed: int = 0) -> list[Condition]:
-        """``n`` conditions drawn from the posterior by weight."""
-        rng = np.random.default_rng(seed)
-        post = self.posterior
-        out = []
-        for i in rng.choice(len(post.weights), size=n, p=post.weights):
-            out.append(patient_condition(
-                self.condition,
-                {p.name: float(v) for p, v in zip(post.continuous_priors, post.continuous[i],
-                                                  strict=True)},
-                {p.name: bool(v) for p, v in zip(post.binary_priors, post.binary[i],
-                                                 strict=True)}))
-        return out
-
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready): estimates, probabilities, what was informed, checks, run
         figures and a thinned posterior sample."""
         post = self.posterior
-        order = np.argsort(-post.weights)[:200]
         return {
             "data": "a session under one programming",
             "estimates": {e.name: e.to_dict() for e in self.estimates},
@@ -335,12 +298,7 @@ class SessionCalibration:
             "observed_summaries": dict(zip(session_summary_names(), self.observed,
                                            strict=True)),
             "predictive_checks": {c.name: c.to_dict() for c in self.checks},
-            "posterior_sample": {
-                "weights": post.weights[order].tolist(),
-                **{p.name: post.continuous[order, j].tolist()
-                   for j, p in enumerate(post.continuous_priors)},
-                **{p.name: post.binary[order, j].tolist()
-                   for j, p in enumerate(post.binary_priors)}},
+            "posterior_sample": self.posterior_sample_dict(),
             "method": {"algorithm": "ABC-SMC (PMC-ABC, quantile tolerance) + local-linear "
                                     "regression adjustment, one programming",
                        "simulations": post.simulations, "population": self.settings.population,

@@ -63,6 +63,19 @@ def summary_names() -> tuple[str, ...]:
     return tuple(names)
 
 
+def resolution_of(name: str) -> float:
+    """The smallest difference of summary ``name`` worth a unit of distance: 5 ms for times
+    (``*_ms``), 0.5/min for rates (``*_per_min``), 0.005 for the coefficient of variation
+    (``sinus_cv``), 0.05 for shares (the rest)."""
+    if name.endswith("_ms"):
+        return 5.0
+    if name.endswith("_per_min"):
+        return 0.5
+    if name == "sinus_cv":
+        return 0.005
+    return 0.05
+
+
 def summary_resolution() -> tuple[float, ...]:
     """The smallest difference worth a unit of distance, per statistic (same order): 5 ms for
     times, 0.05 for shares, 0.005 for the coefficient of variation, 0.5/min for rates.
@@ -72,15 +85,7 @@ def summary_resolution() -> tuple[float, ...]:
     0 ms on the fast heart and 0.2 ms on the cell heart) must not let a difference the two
     hearts do not share dominate the distance.
     """
-    def floor(name: str) -> float:
-        if name.endswith("_ms"):
-            return 5.0
-        if name.endswith("_per_min"):
-            return 0.5
-        if name == "sinus_cv":
-            return 0.005
-        return 0.05
-    return tuple(floor(n) for n in summary_names())
+    return tuple(resolution_of(n) for n in summary_names())
 
 
 def _times(markers: Sequence[MarkerEvent], kinds: tuple[MarkerKind, ...],
