@@ -43,6 +43,7 @@ from devicetwin.twin.calibration import (
     BINARY_PRIORS,
     CONTINUOUS_PRIORS,
     Calibration,
+    PosteriorFit,
     calibrate,
     cells_segment,
     fast_segment,
@@ -52,7 +53,6 @@ from devicetwin.twin.calibration import (
 from devicetwin.twin.calibration_abc import AbcSettings, Batch, Mapper, PriorSample
 from devicetwin.twin.calibration_protocol import (
     Recording,
-    Segment,
     SegmentRecord,
     recording_from_dict,
     recording_protocol,
@@ -262,30 +262,40 @@ def twin_from_calibration(cal: Calibration, recording: Recording, provenance: Pr
                           twin_id: str) -> Twin:
     """The twin file's content: point condition, posterior, behaviour, figures."""
     post = cal.posterior
+    intrinsic = recording.segment("intrinsic")
+    observed = observed_behaviour(intrinsic.markers, intrinsic.segment.duration_us)
+    predicted = predicted_behaviour(cal, intrinsic.segment.programming,
+                                    intrinsic.segment.duration_us)
+    return Twin(
+        twin_id=twin_id, condition=cal.condition, provenance=provenance, observed=observed,
+        predicted=predicted,
+        posterior=twin_posterior(cal, "ABC-SMC over the fast heart (devicetwin.twin."
+                                 "calibration_abc: PMC-ABC with quantile tolerances and "
+                                 f"regression adjustment), {post.simulations} simulations; "
+                                 "retrograde as 0/1"),
+        analysis={"calibration": cal.to_dict()})
+
+
+def twin_posterior(cal: PosteriorFit, method: str) -> Posterior:
+    """The twin file's posterior: :data:`TWIN_SAMPLES` draws by weight of every continuous
+    parameter and of retrograde conduction (0/1)."""
+    post = cal.posterior
     rng = np.random.default_rng(0)
     rows = rng.choice(len(post.weights), size=TWIN_SAMPLES, p=post.weights)
     names = (*(p.name for p in post.continuous_priors), "retrograde")
     retro = post.binary[:, [p.name for p in post.binary_priors].index("retrograde")]
     samples = np.column_stack((post.continuous[rows], retro[rows].astype(np.float64)))
-    intrinsic = recording.segment("intrinsic")
-    observed = observed_behaviour(intrinsic.markers, intrinsic.segment.duration_us)
-    predicted = predicted_behaviour(cal, intrinsic.segment)
-    return Twin(
-        twin_id=twin_id, condition=cal.condition, provenance=provenance, observed=observed,
-        predicted=predicted,
-        posterior=Posterior(tuple(names), samples,
-                            "ABC-SMC over the fast heart (devicetwin.twin.calibration_abc: "
-                            "PMC-ABC with quantile tolerances and regression adjustment), "
-                            f"{post.simulations} simulations; retrograde as 0/1"),
-        analysis={"calibration": cal.to_dict()})
+    return Posterior(tuple(names), samples, method)
 
 
-def predicted_behaviour(cal: Calibration, segment: Segment) -> dict[str, float | None]:
-    """Median over posterior draws of the intrinsic segment's behaviour on the fast heart."""
+def predicted_behaviour(cal: PosteriorFit, programming: Programming, duration_us: int
+                        ) -> dict[str, float | None]:
+    """Median over posterior draws of the behaviour under ``programming`` for ``duration_us``
+    on the fast heart."""
     values: dict[str, list[float]] = {k: [] for k in BEHAVIOUR_UNITS}
     for k, cond in enumerate(cal.posterior_samples(PREDICTED_DRAWS, seed=1)):
-        markers = fast_segment(cond, segment.programming, segment.duration_us, 90_000 + k)
-        for name, v in observed_behaviour(markers, segment.duration_us).items():
+        markers = fast_segment(cond, programming, duration_us, 90_000 + k)
+        for name, v in observed_behaviour(markers, duration_us).items():
             if v is not None:
                 values[name].append(v)
     return {k: (statistics.median(v) if v else None) for k, v in values.items()}
@@ -326,18 +336,7 @@ def twin_from_session(cal: SessionCalibration, session: RecordedSession,
     posterior (its method names what the session informed and what stayed at the prior), the
     observed and predicted behaviour, the programming, the calibration's figures."""
     post = cal.posterior
-    rng = np.random.default_rng(0)
-    rows = rng.choice(len(post.weights), size=TWIN_SAMPLES, p=post.weights)
-    names = (*(p.name for p in post.continuous_priors), "retrograde")
-    retro = post.binary[:, [p.name for p in post.binary_priors].index("retrograde")]
-    samples = np.column_stack((post.continuous[rows], retro[rows].astype(np.float64)))
-    values: dict[str, list[float]] = {k: [] for k in BEHAVIOUR_UNITS}
-    for k, cond in enumerate(cal.posterior_samples(PREDICTED_DRAWS, seed=1)):
-        markers = fast_segment(cond, cal.programming, session.duration_us, 90_000 + k)
-        for name, v in observed_behaviour(markers, session.duration_us).items():
-            if v is not None:
-                values[name].append(v)
-    predicted = {k: (statistics.median(v) if v else None) for k, v in values.items()}
+    predicted = predicted_behaviour(cal, cal.programming, session.duration_us)
     informed = ", ".join(cal.informed) or "none"
     prior_only = ", ".join(cal.prior_only) or "none"
     method = (f"ABC-SMC over the fast heart under the session's one programming "
@@ -348,7 +347,7 @@ def twin_from_session(cal: SessionCalibration, session: RecordedSession,
     return Twin(
         twin_id=twin_id, condition=cal.condition, provenance=session.provenance,
         observed=observed_behaviour(session.markers, session.duration_us), predicted=predicted,
-        posterior=Posterior(tuple(names), samples, method),
+        posterior=twin_posterior(cal, method),
         programming=plain_programming(cal.programming),
         analysis={"calibration": cal.to_dict()})
 
