@@ -41,7 +41,7 @@ DEBUG_TREE := build/debug-tree
 DEBUG_TESTS := tests/devicetwin/heart tests/devicetwin/fastheart tests/devicetwin/cohort $(wildcard tests/devicetwin/pacemaker/test_sensing_*.py)
 test-debug: setup
 	@rm -rf $(DEBUG_TREE) && mkdir -p $(DEBUG_TREE)
-	@git ls-files -z --cached --others --exclude-standard devicetwin hil firmware_bridge tests setup.py pyproject.toml README.md \
+	@git ls-files -z --cached --others --exclude-standard devicetwin hil firmware_bridge tests tools setup.py pyproject.toml README.md \
 	  | xargs -0 cp --parents -t $(DEBUG_TREE)
 	cd $(DEBUG_TREE) && DEVICETWIN_CYTHON_DEBUG=1 $(abspath $(PY)) setup.py -q build_ext --inplace -j 2
 	cd $(DEBUG_TREE) && $(abspath $(PY)) -c "import devicetwin.heart._kernel as k, \
