@@ -121,22 +121,27 @@ def dask_figures(items: list[Patient], repeats: int) -> tuple[float, float]:
     items = module.patients(len(items), items[0].duration_us, first_seed=items[0].seed)
     # plain loop and executor alternate, one pair per repeat, and the overhead is the median
     # of the pairs' ratios: a shared machine's load drifts over a minute, and timing every plain
-    # run before every Dask run would charge the drift to one side
-    start = time.perf_counter()
-    with Executor(workers=1) as ex:
-        startup = time.perf_counter() - start
-        ex.map_batched(simulate_one, items[:1])  # workers import the packages once
-        plain: list[float] = []
-        one: list[float] = []
-        for _ in range(repeats):
-            plain.append(timed(simulate_one, items))
+    # run before every Dask run would charge the drift to one side. The plain loop runs with no
+    # cluster in this process (a LocalCluster's scheduler shares this process's GIL), so each
+    # repeat starts its own one-worker cluster after it; start-up and the first (import) batch
+    # are not counted.
+    plain: list[float] = []
+    one: list[float] = []
+    startups: list[float] = []
+    for _ in range(repeats):
+        plain.append(timed(simulate_one, items))
+        start = time.perf_counter()
+        with Executor(workers=1) as ex:
+            startups.append(time.perf_counter() - start)
+            ex.map_batched(simulate_one, items[:1])  # the worker imports the packages once
             t0 = time.perf_counter()
             ex.map_batched(simulate_one, items)
             one.append(time.perf_counter() - t0)
     overhead = statistics.median(d / p for d, p in zip(one, plain, strict=True))
     print(f"dask: 1 worker, {len(items)} patients: median {statistics.median(one):.2f} s vs "
           f"plain loop {statistics.median(plain):.2f} s -> overhead {overhead:.3f} (median of "
-          f"{repeats} paired ratios; cluster start-up {startup:.1f} s, not counted)")
+          f"{repeats} paired ratios; cluster start-up {statistics.median(startups):.1f} s, "
+          "not counted)")
     days = sum(p.duration_us for p in items) / US_PER_DAY
     with Executor(workers=2) as ex:
         ex.map_batched(simulate_one, items[:2], batch_size=1)
