@@ -34,8 +34,6 @@ def test_unknown_command_is_an_error() -> None:
 
 def test_a_reader_that_goes_away_ends_the_command_quietly_with_141() -> None:
     """`devicetwin ... | head -1`: no BrokenPipeError traceback, the shell's SIGPIPE code."""
-    import subprocess
-    import sys
 
     proc = subprocess.Popen([sys.executable, "-m", "hil.cli", "scenarios"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

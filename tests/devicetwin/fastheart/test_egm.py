@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devicetwin.fastheart.egm import render_egm, templates
+from devicetwin.fastheart import FastHeart
+from devicetwin.fastheart.egm import POST_US, PRE_US, render_egm, templates
 from devicetwin.heart import Heart, HeartError, Pace, get_condition
+from devicetwin.heart.events import Origin
+from devicetwin.pacemaker.markers import Chamber
 from devicetwin.pacemaker.sensing import SensingFrontEnd, quantize_uv
 
 DURATION_US = 8_000_000
@@ -60,7 +63,6 @@ def test_rendered_egm_senses_like_the_cell_heart(cond_name: str, paces: list[Pac
 def test_rendering_a_fast_heart_run_senses_its_own_events() -> None:
     """Rendered from a fast-heart run, the front end senses each beat where the fast heart's
     event-level senses put it (lead activation plus the documented offsets, +-4 ms)."""
-    from devicetwin.fastheart import FastHeart
 
     fast = FastHeart("bench_patient", seed=1)
     senses = []
@@ -75,8 +77,6 @@ def test_rendering_a_fast_heart_run_senses_its_own_events() -> None:
 def test_templates_have_the_documented_amplitudes() -> None:
     # docs/heart.md, validation: R on RV 10.2 mV, P on RA 2.1 mV, far-field R on RA < P
     tpl = templates(1000)
-    from devicetwin.heart.events import Origin
-    from devicetwin.pacemaker.markers import Chamber
     r = tpl.beats[(Chamber.V, Origin.CONDUCTED)]
     p = tpl.beats[(Chamber.A, Origin.SINUS)]
     assert 5.0 < np.abs(r[1]).max() < 25.0
@@ -92,8 +92,6 @@ def test_bad_rate_and_leads_are_named() -> None:
 
 
 def test_windows_join_into_the_whole_rendering() -> None:
-    from devicetwin.fastheart import FastHeart
-    from devicetwin.fastheart.egm import POST_US, PRE_US
 
     heart = FastHeart("bench_patient", seed=3)
     paces = []

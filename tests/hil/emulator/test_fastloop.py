@@ -7,11 +7,14 @@ and on the fast heart, and against the AV delay the firmware is programmed with.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from devicetwin.cohort import simulate_patient
+from devicetwin.fastheart.heart import FastHeart
 from devicetwin.pacemaker import Chamber, Mode, Programming
 from hil.emulator.fastloop import EventHeart, FirmwareLoop, SenseTemplates, run_patient
 from hil.emulator.inprocess import InProcessDevice, RawEvent
@@ -135,7 +138,6 @@ def test_event_windows_equal_one_sample_windows(mode: Mode, changes: dict[str, o
 @pytest.mark.parametrize("condition", ["complete_av_block", "retrograde_va", "sick_sinus",
                                        "atrial_fibrillation"])
 def test_event_windows_equal_one_sample_windows_on_the_fast_heart(condition: str) -> None:
-    from devicetwin.fastheart.heart import FastHeart
 
     duration_us = 20_000_000
     mode = Mode.VVI if condition == "atrial_fibrillation" else Mode.DDD
@@ -184,9 +186,7 @@ def test_firmware_arm_agrees_with_the_reference_model_arm(condition: str, mode: 
     where the heart is random beat to beat (ectopy, AF, retrograde conduction) one beat handled
     1 ms apart changes the later draws, so the marker streams are compared kind by kind only
     for the regular rhythms."""
-    from collections import Counter
 
-    from devicetwin.cohort import simulate_patient
 
     duration_us = 600_000_000
     prog = Programming.nominal(mode)

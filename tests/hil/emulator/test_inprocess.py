@@ -12,11 +12,20 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from devicetwin.heart import Heart
 from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, Mode, PacemakerModel, Programming
 from firmware_bridge.wire import NackReason, ParamId
 from hil.devices.contract import DeviceError
 from hil.devices.registry import DeviceOptions
-from hil.emulator.crosscheck import SCENARIOS, Scenario, _key, random_case, wire_program
+from hil.emulator.crosscheck import (
+    SCENARIOS,
+    Scenario,
+    _key,
+    _programming,
+    firmware_markers,
+    random_case,
+    wire_program,
+)
 from hil.emulator.inprocess import (
     FULL_EVENTS,
     MAX_EVENTS_PER_TICK,
@@ -25,6 +34,7 @@ from hil.emulator.inprocess import (
     open_device,
 )
 from hil.errors import ConfigError
+from hil.session.lockstep import LockstepLoop
 
 Signal = npt.NDArray[np.int16]
 
@@ -58,7 +68,6 @@ def programmed(prog: Programming) -> InProcessDevice:
 
 
 def _scenario_programming(s: Scenario) -> Programming:
-    from hil.emulator.crosscheck import _programming
 
     prog: Programming = _programming(s)
     return prog
@@ -145,7 +154,6 @@ def test_a_full_event_buffer_stops_the_window_without_losing_markers() -> None:
 
 def test_same_markers_as_the_firmware_behind_its_pty() -> None:
     """The in-process build against the host build over the real link (100-sample TICKs)."""
-    from hil.emulator.crosscheck import firmware_markers
 
     scenario = next(s for s in SCENARIOS if s.name == "ddd_pmt")
     a, v, x = scenario.signals()
@@ -231,8 +239,6 @@ def test_runs_the_bench_lockstep_loop_with_the_cell_heart() -> None:
     """The in-process device behind the bench's own lock-step loop (cell-network heart, the twin
     shadowing): complete AV block in DDD, every device event predicted by the twin, each VP one
     AV delay (150 ms) after its AS."""
-    from devicetwin.heart import Heart
-    from hil.session.lockstep import LockstepLoop
 
     prog = Programming.nominal(Mode.DDD)
     with programmed(prog) as dev:

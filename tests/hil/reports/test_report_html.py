@@ -18,7 +18,7 @@ from devicetwin.pacemaker import PARAMETERS
 from hil.recording.provenance import programming_sha256
 from hil.reports.episodes import EpisodeKind
 from hil.reports.evidence import write_evidence
-from hil.reports.html import episodes_of, ladder_windows
+from hil.reports.html import episodes_of, ladder_windows, render_report
 from hil.results import RunResult
 from hil.scenarios import load_scenario, resolve
 from hil.session.runner import run_scenario
@@ -93,7 +93,6 @@ def test_every_episode_has_a_ladder_even_after_six_seconds(
 
 
 def test_report_without_record_still_renders(pmt_run: tuple[RunResult, str]) -> None:
-    from hil.reports.html import render_report
 
     result, _ = pmt_run
     page = render_report(dataclasses.replace(result, out_dir=None))
@@ -103,7 +102,6 @@ def test_report_without_record_still_renders(pmt_run: tuple[RunResult, str]) -> 
 
 @pytest.mark.parametrize("end_us", [0, 1_000])
 def test_run_cut_short_at_once_still_renders(pmt_run: tuple[RunResult, str], end_us: int) -> None:
-    from hil.reports.html import render_report
 
     result, _ = pmt_run
     loop = dataclasses.replace(
