@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import wfdb
 from distributed import Client
+from interrupted import check_interrupted_evidence
 from processes import alive, children, wait_for, wait_gone
 
 from hil.cli import main
@@ -44,22 +44,6 @@ def long_copy(folder: Path, name: str) -> Path:
     path.write_text(text.replace("duration_s = 30", f"duration_s = {LONG_S}"))
     assert f"duration_s = {LONG_S}" in path.read_text()
     return path
-
-
-def check_interrupted_evidence(out: Path, signum: int) -> None:
-    """What a single run interrupted by ``signum`` leaves (tests/hil/cli/test_interrupts.py)."""
-    summary = json.loads((out / "summary.json").read_text())
-    name = signal.Signals(signum).name
-    assert summary["signal"] == name
-    assert summary["interrupted"] == f"interrupted by {name}"
-    assert summary["verdict"] == "fail"
-    assert 0 < summary["duration_s"] < LONG_S
-    for artefact in ("junit.xml", "report.html", "manifest.json"):
-        assert (out / artefact).stat().st_size > 0, artefact
-    record = wfdb.rdrecord(str(out / "run"))
-    assert record.sig_len >= 1000 * int(summary["duration_s"]) - 1000
-    for annotator in ("heart", "dev", "twin"):
-        wfdb.rdann(str(out / "run"), annotator)
 
 
 @pytest.fixture
@@ -118,7 +102,7 @@ def test_a_run_in_a_thread_stops_at_the_request_with_its_evidence(tmp_path: Path
     (entry,) = got
     assert entry.error == "interrupted by SIGTERM"
     assert entry.exit_code == 128 + signal.SIGTERM
-    check_interrupted_evidence(out, signal.SIGTERM)
+    check_interrupted_evidence(out, signal.SIGTERM, LONG_S)
 
 
 def test_sigterm_to_a_two_worker_suite_ends_both_runs_with_their_evidence(
@@ -145,7 +129,7 @@ def test_sigterm_to_a_two_worker_suite_ends_both_runs_with_their_evidence(
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "dashboard http://127.0.0.1:" in err
     for name in ("long_a", "long_b"):
-        check_interrupted_evidence(out / "clean" / name, signal.SIGTERM)
+        check_interrupted_evidence(out / "clean" / name, signal.SIGTERM, LONG_S)
     assert wait_gone(list(tree) + firmware, 15.0) == []
 
 
@@ -232,7 +216,7 @@ def test_an_interrupt_stops_a_remote_run_with_its_evidence_and_the_next_suite_ru
     # the remote worker, which no signal of ours reaches, stopped the run as SIGINT would
     (entry,) = heard
     assert entry.error == "interrupted by SIGINT"
-    check_interrupted_evidence(out / "clean" / "long", signal.SIGINT)
+    check_interrupted_evidence(out / "clean" / "long", signal.SIGINT, LONG_S)
     # and its stop request does not outlive the suite: the next one runs to its verdict
     (again,) = run_suite([resolve("aoo_async")], scheduler=loopback_cluster)
     assert (again.scenario, again.verdict) == ("aoo_async", "pass")
