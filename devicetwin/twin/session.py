@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devicetwin.pacemaker import Chamber, MarkerEvent, MarkerKind, PaceFlag
-from devicetwin.twin.errors import TwinError
+from devicetwin.twin.errors import TwinError, check_file_format
 from devicetwin.twin.provenance import Provenance
 
 #: WFDB beat-label symbols a session keeps (``ecgcodes.h``); other annotations are not beats.
@@ -126,11 +126,7 @@ class RecordedSession:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<session>") -> RecordedSession:
         """The inverse of :meth:`to_dict`; ``source`` names the file in error messages."""
-        if data.get("format") != SESSION_FORMAT or data.get("version") != SESSION_VERSION:
-            raise TwinError(f"{source}: not a devicetwin session file (format "
-                            f"{data.get('format')!r}, version {data.get('version')!r})",
-                            name="format", value=data.get("format"),
-                            expected=f"{SESSION_FORMAT} version {SESSION_VERSION}")
+        check_file_format(data, SESSION_FORMAT, SESSION_VERSION, "session", source)
         try:
             return cls(
                 session_id=str(data["session_id"]), duration_us=int(data["duration_us"]),

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from devicetwin.errors import DeviceTwinError
 from devicetwin.heart import PRESETS, Condition
 from devicetwin.longevity import Battery
-from devicetwin.twin.errors import TwinError
+from devicetwin.twin.errors import TwinError, check_file_format
 from devicetwin.twin.provenance import Provenance
 
 TWIN_FORMAT = "devicetwin-twin"
@@ -178,11 +178,7 @@ class Twin:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<twin>") -> Twin:
         """The inverse of :meth:`to_dict`, validated; errors name ``source``."""
-        if data.get("format") != TWIN_FORMAT or data.get("version") != TWIN_VERSION:
-            raise TwinError(f"{source}: not a devicetwin twin file (format "
-                            f"{data.get('format')!r}, version {data.get('version')!r})",
-                            name="format", value=data.get("format"),
-                            expected=f"{TWIN_FORMAT} version {TWIN_VERSION}")
+        check_file_format(data, TWIN_FORMAT, TWIN_VERSION, "twin", source)
         try:
             cond = data["condition"]
             if not isinstance(cond, Mapping):
